@@ -1,0 +1,1 @@
+"""The HTTP contract: the OpenAPI document and, later, routing and problem documents."""

@@ -1,0 +1,1 @@
+"""Domain models and rules: what flows through the service, independent of AWS."""

@@ -1,0 +1,64 @@
+"""Runtime settings, read from the environment once per cold start and validated.
+
+Every Lambda and the local stack call ``get_settings()`` on first use; nothing reads the
+environment at import time, so tests can set variables before the first call and clear
+the cache with ``get_settings.cache_clear()``.
+"""
+
+from __future__ import annotations
+
+import functools
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, HttpUrl, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Stage(StrEnum):
+    """Where the code runs: on AWS, or on the embedded local stack (also used by tests)."""
+
+    AWS = "aws"
+    LOCAL = "local"
+
+
+class Settings(BaseSettings):
+    """Cascade's configuration; each field is read from ``CASCADE_<FIELD NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="CASCADE_", extra="ignore", frozen=True)
+
+    stage: Stage = Stage.LOCAL
+    default_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
+    email_price: Annotated[Decimal, Field(ge=0, decimal_places=2)] = Decimal("0.20")
+    phone_price: Annotated[Decimal, Field(ge=0, decimal_places=2)] = Decimal("0.30")
+    freshness_days: Annotated[int, Field(ge=0, le=365)] = 30
+    sync_deadline_seconds: Annotated[float, Field(gt=0, le=28)] = 25.0
+    provider_connect_timeout_seconds: Annotated[float, Field(gt=0, le=10)] = 2.0
+    provider_read_timeout_seconds: Annotated[float, Field(gt=0, le=25)] = 8.0
+    # Base URL of the provider sandbox; when set, every provider adapter calls it instead of
+    # the vendor's host. Test keys (cas_test_...) always use it.
+    sandbox_url: HttpUrl | None = None
+    # Prefix of the Secrets Manager secret names that hold vendor credentials on AWS,
+    # one secret per provider: "<prefix><provider name>".
+    provider_secret_prefix: str = "cascade/providers/"  # noqa: S105 - a name prefix, not a secret
+    # Vendor credentials for local runs and the sandbox, as a JSON object of provider name to
+    # credential fields ({"hunter": {"api_key": "..."}}). When set, it replaces Secrets Manager.
+    provider_credentials_json: SecretStr | None = None
+    # DNS server for MX lookups as "host" or "host:port", such as the sandbox's loopback DNS
+    # server; unset uses the system resolver.
+    mx_nameserver: str | None = None
+    # SMTP probing needs outbound port 25, which AWS blocks for Lambda; off by default.
+    smtp_verification_enabled: bool = False
+    ledger_table: str = "cascade-ledger"
+    usage_table: str = "cascade-usage"
+    freshness_table: str = "cascade-freshness"
+    suppressions_table: str = "cascade-suppressions"
+    # Contact data in the freshness store expires after this many days (DynamoDB TTL).
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 180
+    usage_counter_shards: Annotated[int, Field(ge=1, le=100)] = 10
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Storage adapters: DynamoDB repositories behind small interfaces, and the table definitions."""

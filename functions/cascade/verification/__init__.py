@@ -1,0 +1,1 @@
+"""Email and phone verification: MX lookups, SMTP probing, and the combined verdicts."""

@@ -1,0 +1,88 @@
+"""Cascade's one CloudFormation stack, composed of constructs by concern."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Acknowledgment, CfnOutput, Stack, Validations
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from cascade.settings import Settings
+from infra.constructs.api import Api
+from infra.constructs.data import Data
+from infra.constructs.lambda_function import ARCHITECTURE, RUNTIME
+from infra.constructs.orchestration import Orchestration
+
+
+class CascadeStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        dependencies_dir: Path,
+        settings: Settings,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        dependencies = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=lambda_.Code.from_asset(str(dependencies_dir)),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="Third-party packages of the Cascade functions (the runtime dependency group)",
+        )
+        data = Data(self, "Data")
+        shared_environment = data.environment()
+        orchestration = Orchestration(
+            self,
+            "Orchestration",
+            data=data,
+            settings=settings,
+            dependencies=dependencies,
+            shared_environment=shared_environment,
+        )
+        api = Api(self, "Api", dependencies=dependencies, shared_environment=shared_environment)
+        CfnOutput(
+            self,
+            "WaterfallStateMachineArn",
+            value=orchestration.state_machine.state_machine_arn,
+            export_name=f"{construct_id}-WaterfallStateMachineArn",
+        )
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url, export_name=f"{construct_id}-ApiUrl")
+        self._acknowledge_nag_findings()
+
+    def _acknowledge_nag_findings(self) -> None:
+        """Acknowledge the AWS Solutions findings that are accepted for the whole stack, each with its reason."""
+        validations = Validations.of(self)
+        for rule_id, reason in _ACKNOWLEDGED_FINDINGS.items():
+            validations.acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+_ACKNOWLEDGED_FINDINGS = {
+    "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+    "AmazonAPIGatewayPushToCloudWatchLogs]": (
+        "API Gateway's account-level CloudWatch role uses this AWS managed policy; it is the documented "
+        "way to enable access logs, and no Cascade function uses a managed policy."
+    ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::*]": (
+        "X-Ray PutTraceSegments and PutTelemetryRecords accept no resource scoping; CDK grants them on "
+        "Resource '*' when active tracing is on."
+    ),
+    "AwsSolutions::AwsSolutions-L1": (
+        "The code targets Python 3.11, the version the project pins and tests; moving the runtime is a "
+        "deliberate upgrade, not an automatic one."
+    ),
+    "AwsSolutions::AwsSolutions-APIG3": (
+        "No WAF web ACL: every route except the OpenAPI document is authorised by API key and the stage "
+        "is throttled; attaching a WAF is an operator choice per account."
+    ),
+    "AwsSolutions::AwsSolutions-APIG4": (
+        "GET /v1/openapi.json is public on purpose; the enrichment routes use the API-key Lambda authorizer."
+    ),
+    "AwsSolutions::AwsSolutions-COG4": (
+        "Customers authenticate with Cascade API keys through a Lambda authorizer, not Cognito user pools."
+    ),
+}
