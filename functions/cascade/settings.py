@@ -54,9 +54,18 @@ class Settings(BaseSettings):
     usage_table: str = "cascade-usage"
     freshness_table: str = "cascade-freshness"
     suppressions_table: str = "cascade-suppressions"
+    api_keys_table: str = "cascade-api-keys"
+    enrichments_table: str = "cascade-enrichments"
+    idempotency_table: str = "cascade-idempotency"
     # Contact data in the freshness store expires after this many days (DynamoDB TTL).
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 180
     usage_counter_shards: Annotated[int, Field(ge=1, le=100)] = 10
+    # HTTP API request bodies larger than this many bytes are rejected with 413 before they are parsed.
+    max_request_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 65536
+    # ARN of the Express state machine that runs the waterfall for the HTTP API; required by POST /v1/people/enrich.
+    waterfall_state_machine_arn: str | None = None
+    # How long the first response to an Idempotency-Key is kept and replayed, in hours.
+    idempotency_hours: Annotated[int, Field(ge=1, le=168)] = 24
 
 
 @functools.cache

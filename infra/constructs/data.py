@@ -29,7 +29,7 @@ class Data(Construct):
     def _table(self, spec: TableSpec) -> dynamodb.TableV2:
         table = dynamodb.TableV2(
             self,
-            spec.logical_name.capitalize(),
+            spec.logical_name.title().replace("_", ""),
             partition_key=_attribute(spec.partition_key),
             sort_key=_attribute(spec.sort_key) if spec.sort_key else None,
             billing=dynamodb.Billing.on_demand(),

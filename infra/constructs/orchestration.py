@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from aws_cdk import Acknowledgment, ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
@@ -48,7 +49,9 @@ class Orchestration(Construct):
                 shared_environment=shared_environment,
             )
 
-        step_timeout = int(settings.provider_connect_timeout_seconds + settings.provider_read_timeout_seconds) + 6
+        # Timeouts nest: provider HTTP (connect + read) < step Lambda < its Task state (one second more, set by the
+        # definition) < the execution < API Gateway's 29 s.
+        step_timeout = math.ceil(settings.provider_connect_timeout_seconds + settings.provider_read_timeout_seconds) + 1
         self.plan = function("Plan", "cascade.handlers.waterfall_plan.handler", "Plans a waterfall run", 10)
         self.step = function(
             "Step", "cascade.handlers.waterfall_step.handler", "Calls one provider of a waterfall", step_timeout

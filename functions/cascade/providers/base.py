@@ -74,8 +74,7 @@ class PhoneCandidate:
     """A phone number a provider returned.
 
     ``number`` is the E.164 form when the adapter found the number valid in its numbering plan, and
-    the vendor's text, trimmed, otherwise. The Prospeo and People Data Labs adapters always keep the
-    vendor's text as sent, so compare numbers only after normalising them.
+    the vendor's text, trimmed, otherwise (``providers.candidates.phone_candidate`` builds both).
     """
 
     number: str

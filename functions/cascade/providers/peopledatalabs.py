@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 
-from cascade.domain.models import AttemptOutcome, EmailVerdict, NormalisedPerson, PhoneVerdict, RequestedField
+from cascade.domain.models import AttemptOutcome, EmailVerdict, NormalisedPerson, RequestedField
 from cascade.normalise.linkedin import parse_linkedin_url
-from cascade.normalise.phones import normalise_phone
+from cascade.normalise.phones import LineType
 from cascade.providers.base import (
     EmailCandidate,
     PhoneCandidate,
@@ -34,7 +34,7 @@ from cascade.providers.base import (
     RateLimit,
     RateLimitState,
 )
-from cascade.providers.candidates import email_candidate
+from cascade.providers.candidates import email_candidate, phone_candidate
 from cascade.providers.credentials import Credentials
 from cascade.providers.http import HttpReply, ProviderHttp, parse_retry_after, status_outcome
 from cascade.providers.replies import finder_result, response_or_failure
@@ -260,20 +260,12 @@ def _phone_candidates(data: dict[str, Any], confidence: float, country: str | No
     candidates: list[PhoneCandidate] = []
     seen: set[str] = set()
     for raw, vendor_type in raw_numbers:
-        phone = normalise_phone(raw, country=country)
-        key = phone.e164 or raw
-        if key in seen:
+        evidence = LineType.MOBILE if vendor_type == "mobile_phone" else None
+        candidate = phone_candidate(raw, vendor_type, evidence, country, confidence)
+        if candidate.number in seen:
             continue
-        seen.add(key)
-        candidates.append(
-            PhoneCandidate(
-                number=raw,
-                vendor_type=vendor_type,
-                confidence=confidence,
-                line_type=phone.line_type,
-                verdict=PhoneVerdict.VALID if phone.is_valid else PhoneVerdict.INVALID,
-            )
-        )
+        seen.add(candidate.number)
+        candidates.append(candidate)
     return tuple(candidates)
 
 

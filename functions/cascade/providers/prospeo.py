@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 
-from cascade.domain.models import AttemptOutcome, EmailVerdict, NormalisedPerson, PhoneVerdict, RequestedField
+from cascade.domain.models import AttemptOutcome, EmailVerdict, NormalisedPerson, RequestedField
 from cascade.normalise.linkedin import parse_linkedin_url
-from cascade.normalise.phones import normalise_phone
+from cascade.normalise.phones import LineType
 from cascade.providers.base import (
     EmailCandidate,
     PhoneCandidate,
@@ -29,7 +29,7 @@ from cascade.providers.base import (
     RateLimit,
     RateLimitState,
 )
-from cascade.providers.candidates import email_candidate
+from cascade.providers.candidates import email_candidate, phone_candidate
 from cascade.providers.credentials import Credentials
 from cascade.providers.http import HttpReply, ProviderHttp, parse_rate_limit_headers, parse_retry_after, status_outcome
 from cascade.providers.replies import finder_result, response_or_failure
@@ -216,15 +216,10 @@ def _phone_candidates(mobile: Any, country: str | None) -> tuple[PhoneCandidate,
         return ()
     region = mobile.get("mobile_country_code")
     hint = region if isinstance(region, str) and len(region) == 2 and region.isalpha() else country
-    phone = normalise_phone(raw, country=hint)
     verified = mobile.get("status") == "VERIFIED"
-    candidate = PhoneCandidate(
-        number=raw,
-        vendor_type="mobile",
-        confidence=_VERIFIED_MOBILE_CONFIDENCE if verified else _UNVERIFIED_MOBILE_CONFIDENCE,
-        line_type=phone.line_type,
-        verdict=PhoneVerdict.VALID if phone.is_valid else PhoneVerdict.INVALID,
-    )
+    confidence = _VERIFIED_MOBILE_CONFIDENCE if verified else _UNVERIFIED_MOBILE_CONFIDENCE
+    # Prospeo returns mobiles only, which is evidence for the line type where the numbering plan leaves it open.
+    candidate = phone_candidate(raw, "mobile", LineType.MOBILE, hint, confidence)
     return (candidate,)
 
 

@@ -71,12 +71,13 @@ class TableNotFoundError(StorageError):
 
 def table_names(settings: Settings) -> dict[str, str]:
     """Map each table's logical name in ``schema.TABLES`` to its physical name from ``settings``."""
-    return {
-        "ledger": settings.ledger_table,
-        "usage": settings.usage_table,
-        "freshness": settings.freshness_table,
-        "suppressions": settings.suppressions_table,
-    }
+    names: dict[str, str] = {}
+    for spec in TABLES:
+        physical = getattr(settings, f"{spec.logical_name}_table", None)
+        if not isinstance(physical, str):
+            raise ValueError(f"settings has no {spec.logical_name}_table field for the {spec.logical_name!r} table")
+        names[spec.logical_name] = physical
+    return names
 
 
 def client_factory(*, region_name: str | None = None, endpoint_url: str | None = None) -> Callable[[], DynamoDBClient]:

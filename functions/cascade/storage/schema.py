@@ -18,6 +18,15 @@ Keys (every key attribute is a string):
     seconds) is the table's TTL attribute, which enforces the retention period.
 ``suppressions``: a customer's do-not-enrich list, consulted before any provider call.
   - ``pk = "<account id>"``, ``sk = "<identity kind>#<identity hash>"``.
+``api_keys``: API keys, stored only as the SHA-256 of the full key.
+  - ``pk = "<key hash>"``, the authorizer's lookup; GSI ``by_key_id`` (``key_id``) for
+    revocation and updates, GSI ``by_account`` (``account_id``, ``created_at``) for listing.
+``enrichments``: stored enrichment results, read back by ``GET /v1/enrichments/{id}``.
+  - ``pk = "<enrichment id>"``; ``key_id`` and ``account_id`` are checked on every read;
+    ``expires_at`` is the TTL attribute (the contact-data retention period).
+``idempotency``: ``Idempotency-Key`` records of the HTTP API.
+  - ``pk = "<key id>#<idempotency key>"``; holds the request body's hash and the first
+    response; ``expires_at`` is the TTL attribute.
 """
 
 from __future__ import annotations
@@ -52,4 +61,12 @@ USAGE = TableSpec(logical_name="usage", partition_key="pk", sort_key="sk")
 FRESHNESS = TableSpec(logical_name="freshness", partition_key="pk", sort_key="sk", ttl_attribute="expires_at")
 SUPPRESSIONS = TableSpec(logical_name="suppressions", partition_key="pk", sort_key="sk")
 
-TABLES: tuple[TableSpec, ...] = (LEDGER, USAGE, FRESHNESS, SUPPRESSIONS)
+API_KEYS = TableSpec(
+    logical_name="api_keys",
+    partition_key="pk",
+    indexes=(IndexSpec("by_key_id", "key_id", "pk"), IndexSpec("by_account", "account_id", "created_at")),
+)
+ENRICHMENTS = TableSpec(logical_name="enrichments", partition_key="pk", ttl_attribute="expires_at")
+IDEMPOTENCY = TableSpec(logical_name="idempotency", partition_key="pk", ttl_attribute="expires_at")
+
+TABLES: tuple[TableSpec, ...] = (LEDGER, USAGE, FRESHNESS, SUPPRESSIONS, API_KEYS, ENRICHMENTS, IDEMPOTENCY)

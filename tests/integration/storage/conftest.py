@@ -11,18 +11,14 @@ from moto import mock_aws
 
 from cascade.storage.dynamo import create_tables
 from cascade.storage.ledger import LedgerRepository
+from cascade.storage.schema import TABLES
 from cascade.storage.usage import UsageRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 REGION = "eu-west-1"
-TABLE_NAMES = {
-    "ledger": "test-ledger",
-    "usage": "test-usage",
-    "freshness": "test-freshness",
-    "suppressions": "test-suppressions",
-}
+TABLE_NAMES = {spec.logical_name: f"test-{spec.logical_name.replace('_', '-')}" for spec in TABLES}
 SHARDS = 10
 
 

@@ -186,7 +186,9 @@ def test_found_phones_mobile_first_without_duplicates() -> None:
 
 def test_found_phone_line_type_and_verdict() -> None:
     [mobile, _other] = _finder(Vendor(200, _body())).find(ADA, PHONE).phones
-    assert mobile.line_type is LineType.FIXED_LINE_OR_MOBILE
+    # The US plan leaves the type open; PDL's mobile_phone field is the vendor's evidence that it is a mobile.
+    assert mobile.number == "+12125550142"
+    assert mobile.line_type is LineType.MOBILE
     assert mobile.verdict is PhoneVerdict.VALID
     assert mobile.confidence == pytest.approx(0.8)
 

@@ -193,7 +193,7 @@ def test_found_mobile() -> None:
     result = _finder(Vendor(200, _body(mobile=MOBILE_OBJECT))).find(ADA, BOTH)
     assert result.outcome is AttemptOutcome.FOUND
     [phone] = result.phones
-    assert phone.number == "+49 1512 3456789"
+    assert phone.number == "+4915123456789"
     assert phone.vendor_type == "mobile"
     assert phone.line_type is LineType.MOBILE
     assert phone.verdict is PhoneVerdict.VALID
@@ -204,7 +204,7 @@ def test_found_mobile() -> None:
 def test_found_unverified_mobile() -> None:
     mobile = {**MOBILE_OBJECT, "status": None, "mobile": None}
     [phone] = _finder(Vendor(200, _body(mobile=mobile))).find(ADA, PHONE).phones
-    assert phone.number == "+49 1512 3456789"
+    assert phone.number == "+4915123456789"
     assert phone.confidence == 0.6
 
 
