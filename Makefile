@@ -12,7 +12,7 @@ PYTEST_FLAGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install lint format typecheck test test-unit test-integration test-infra test-e2e bench package synth clean
+.PHONY: help install lint format typecheck test test-unit test-integration test-infra test-e2e bench openapi package synth clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -55,6 +55,13 @@ test-e2e: $(STAMP) ## Run the e2e tier against a deployed stack (needs CASCADE_E
 bench: $(STAMP) ## Run the benchmark scripts under tests/benchmarks/ and print their figures
 	@set -e; for script in tests/benchmarks/bench_*.py; do \
 		echo "== $$script"; $(PY) $$script; done
+
+openapi: $(STAMP) ## Regenerate docs/openapi.json from the API routes (a test compares the two)
+	$(PY) -m cascade.api.app docs/openapi.json
+
+.PHONY: demo
+demo: $(STAMP) ## Start the local stack, enrich sample people over HTTP, print results and usage
+	$(PY) -m infra.local.demo
 
 package: $(STAMP) ## Build the Lambda dependencies layer for arm64 into .build/
 	rm -rf $(LAYER_DIR) && mkdir -p $(LAYER_DIR)/python

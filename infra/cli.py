@@ -1,16 +1,37 @@
 """The ``cascade`` command line.
 
 ``cascade sandbox`` serves every provider's wire protocol on loopback until Ctrl-C.
+``cascade keys create|list|revoke`` manages API keys in the API keys table, on AWS or on the
+local stack's moto server (``--endpoint-url`` or ``AWS_ENDPOINT_URL``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import re
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from cascade.domain.keys import ApiKey
+    from cascade.storage.keys import ApiKeyRepository
+
+# The region used with an explicit endpoint when none is configured: moto and DynamoDB Local accept any region.
+_LOCAL_REGION = "us-east-1"
+_KEY_ID = re.compile(r"key_[0-9a-f]{16}")
+_EXIT_FAILED = 1
+_EXIT_USAGE = 2
 
 
 def _run_sandbox(arguments: argparse.Namespace) -> int:
@@ -33,6 +54,389 @@ def _run_sandbox(arguments: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass(frozen=True, slots=True)
+class _KeysTarget:
+    """The API keys table that a ``cascade keys`` command works on, and how to reach it."""
+
+    repository: ApiKeyRepository
+    client: DynamoDBClient
+    table: str
+
+    @property
+    def endpoint(self) -> str:
+        return str(self.client.meta.endpoint_url)
+
+
+def _run_keys(arguments: argparse.Namespace) -> int:
+    from botocore.exceptions import (  # noqa: PLC0415 - boto3 loads only for the keys commands
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        ReadTimeoutError,
+    )
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from cascade.storage.dynamo import StorageError, TableNotFoundError  # noqa: PLC0415
+    from cascade.storage.keys import KeyNotFoundError  # noqa: PLC0415
+
+    try:
+        target = _keys_target(arguments)
+    except ValidationError as error:
+        return _fail(f"invalid CASCADE_* settings: {_validation_text(error)}", code=_EXIT_USAGE)
+    except NoRegionError:
+        return _fail("no AWS region is set; set AWS_REGION or pass --region", code=_EXIT_USAGE)
+    action: Callable[[argparse.Namespace, _KeysTarget], int] = arguments.keys_action
+    try:
+        return action(arguments, target)
+    except KeyNotFoundError as error:
+        return _fail(
+            f"no API key has id {error.key_id!r} in table {target.table} at {target.endpoint}; "
+            "`cascade keys list` shows the key ids"
+        )
+    except TableNotFoundError:
+        return _fail(
+            f"table {target.table!r} does not exist at {target.endpoint}; create the tables first, "
+            "or name the table with --table or CASCADE_API_KEYS_TABLE"
+        )
+    except StorageError as error:
+        return _fail(f"{error} (table {target.table} at {target.endpoint})")
+    except (EndpointConnectionError, ConnectTimeoutError):
+        return _fail(
+            f"could not connect to DynamoDB at {target.endpoint}; start the local stack, "
+            "or pass the right --endpoint-url (or AWS_ENDPOINT_URL)"
+        )
+    except ReadTimeoutError:
+        return _fail(f"DynamoDB at {target.endpoint} did not answer in time; run the command again")
+    except NoCredentialsError:
+        return _fail(
+            "no AWS credentials found; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(any values work against the local stack)"
+        )
+
+
+def _keys_target(arguments: argparse.Namespace) -> _KeysTarget:
+    from cascade.settings import get_settings  # noqa: PLC0415
+    from cascade.storage.dynamo import client_factory  # noqa: PLC0415
+    from cascade.storage.keys import ApiKeyRepository  # noqa: PLC0415
+
+    endpoint_url: str | None = (
+        arguments.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+    )
+    region: str | None = arguments.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region is None and endpoint_url is not None:
+        region = _LOCAL_REGION
+    table: str = arguments.table or get_settings().api_keys_table
+    # Built now, so that a missing region is reported before any work and the endpoint can be named in errors.
+    client = client_factory(region_name=region, endpoint_url=endpoint_url)()
+    return _KeysTarget(repository=ApiKeyRepository(client, table=table), client=client, table=table)
+
+
+def _keys_create(arguments: argparse.Namespace, target: _KeysTarget) -> int:
+    import secrets  # noqa: PLC0415
+
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from cascade.domain.keys import KeyMode  # noqa: PLC0415
+    from cascade.domain.plans import KeyPlan  # noqa: PLC0415
+    from cascade.settings import get_settings  # noqa: PLC0415
+
+    account_id: str = arguments.account or f"acct_{secrets.token_hex(8)}"
+    email_price: Decimal | None = arguments.email_price
+    phone_price: Decimal | None = arguments.phone_price
+    if email_price is None or phone_price is None:
+        settings = get_settings()
+        email_price = settings.email_price if email_price is None else email_price
+        phone_price = settings.phone_price if phone_price is None else phone_price
+    plan = KeyPlan(email_price=email_price, phone_price=phone_price)
+    try:
+        key, plaintext = target.repository.create(
+            account_id, KeyMode(arguments.mode), plan, arguments.name, now=datetime.now(UTC)
+        )
+    except ValidationError as error:
+        return _fail(f"invalid key: {_validation_text(error)}", code=_EXIT_USAGE)
+
+    if arguments.json:
+        document = {"key_id": key.key_id, "api_key": plaintext, "account_id": key.account_id, "mode": key.mode.value}
+        print(json.dumps(document))
+        return 0
+    label = f" ({key.name})" if key.name else ""
+    print(f"Created {key.mode.value} API key {key.key_id}{label} for account {key.account_id}.")
+    print(f"Prices: {plan.email_price} per verified email, {plan.phone_price} per verified phone.")
+    print()
+    print(f"    {plaintext}")
+    print()
+    print("This key will not be shown again: store it now, for example in a secrets manager.")
+    return 0
+
+
+def _keys_list(arguments: argparse.Namespace, target: _KeysTarget) -> int:
+    keys = target.repository.list(arguments.account)
+    if arguments.json:
+        print(json.dumps([key.model_dump(mode="json") for key in keys], indent=2))
+        return 0
+    if not keys:
+        scope = f"account {arguments.account}" if arguments.account else "any account"
+        print(f"No API keys for {scope} in table {target.table}.")
+        return 0
+    print(_key_table(keys))
+    return 0
+
+
+def _key_table(keys: Sequence[ApiKey]) -> str:
+    header = ("KEY ID", "ACCOUNT", "MODE", "STATUS", "PREFIX", "CREATED (UTC)", "NAME")
+    rows = [header]
+    for key in keys:
+        created = key.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        # The ellipsis marks the prefix as the start of a longer key, never the key itself.
+        rows.append(
+            (key.key_id, key.account_id, key.mode.value, key.status.value, f"{key.prefix}...", created, key.name or "")
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+def _keys_revoke(arguments: argparse.Namespace, target: _KeysTarget) -> int:
+    from cascade.api.authorizer import KEY_CACHE_SECONDS  # noqa: PLC0415 - loaded only for this command
+
+    now = datetime.now(UTC)
+    key = target.repository.revoke(arguments.key_id, now)
+    assert key.revoked_at is not None  # noqa: S101 - revoke() returns a revoked key
+    revoked_at = key.revoked_at.astimezone(UTC).isoformat(timespec="seconds")
+    if key.revoked_at != now:
+        print(f"API key {key.key_id} of account {key.account_id} was already revoked at {revoked_at}; nothing changed.")
+        return 0
+    print(f"Revoked API key {key.key_id} of account {key.account_id} at {revoked_at}.")
+    print(
+        f"The authorizer caches key lookups, so requests with this key can pass for up to "
+        f"{KEY_CACHE_SECONDS:.0f} more seconds."
+    )
+    return 0
+
+
+def _fail(message: str, *, code: int = _EXIT_FAILED) -> int:
+    print(f"cascade keys: error: {message}", file=sys.stderr)
+    return code
+
+
+def _validation_text(error: Exception) -> str:
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from cascade.domain.errors import field_errors  # noqa: PLC0415
+
+    if not isinstance(error, ValidationError):
+        return str(error)
+    return "; ".join(f"{item.field}: {item.message}" for item in field_errors(error))
+
+
+def _price(text: str) -> Decimal:
+    from cascade.domain.money import parse_amount  # noqa: PLC0415
+
+    try:
+        return parse_amount(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _account(text: str) -> str:
+    from cascade.domain.keys import validate_account_id  # noqa: PLC0415
+
+    try:
+        return validate_account_id(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _key_id(text: str) -> str:
+    if not _KEY_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a key id; key ids are key_ and 16 hex digits")
+    return text
+
+
+def _add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument(
+        "--endpoint-url",
+        help="DynamoDB endpoint URL, such as the local stack's moto server "
+        "(default: $AWS_ENDPOINT_URL, else the AWS endpoint of the region)",
+    )
+    connection.add_argument(
+        "--region",
+        help=f"AWS region (default: $AWS_REGION or $AWS_DEFAULT_REGION, else {_LOCAL_REGION} with an endpoint URL)",
+    )
+    connection.add_argument("--table", help="API keys table (default: $CASCADE_API_KEYS_TABLE, else cascade-api-keys)")
+
+    keys = commands.add_parser("keys", help="create, list and revoke API keys")
+    actions = keys.add_subparsers(dest="keys_command", required=True)
+
+    create = actions.add_parser(
+        "create", parents=[connection], help="create an API key and print it once", description="Create an API key."
+    )
+    create.add_argument(
+        "--account", type=_account, help="account that owns the key (default: a new account id acct_<16 hex>)"
+    )
+    create.add_argument(
+        "--mode",
+        choices=["live", "test"],
+        default="live",
+        help="live calls real providers; test always calls the provider sandbox (default: live)",
+    )
+    create.add_argument("--name", help="label shown in listings, such as 'CRM sync' (at most 100 characters)")
+    create.add_argument(
+        "--email-price",
+        type=_price,
+        help="USD per verified email, such as 0.20 (default: $CASCADE_EMAIL_PRICE, else 0.20)",
+    )
+    create.add_argument(
+        "--phone-price",
+        type=_price,
+        help="USD per verified phone, such as 0.30 (default: $CASCADE_PHONE_PRICE, else 0.30)",
+    )
+    create.add_argument("--json", action="store_true", help="print key_id, api_key, account_id and mode as JSON")
+    create.set_defaults(run=_run_keys, keys_action=_keys_create)
+
+    listing = actions.add_parser(
+        "list", parents=[connection], help="list API keys by prefix; keys are never shown", description="List API keys."
+    )
+    listing.add_argument("--account", type=_account, help="list only this account's keys (default: every account)")
+    listing.add_argument("--json", action="store_true", help="print the keys as a JSON array")
+    listing.set_defaults(run=_run_keys, keys_action=_keys_list)
+
+    revoke = actions.add_parser(
+        "revoke", parents=[connection], help="revoke an API key by its id", description="Revoke an API key."
+    )
+    revoke.add_argument("key_id", metavar="KEY_ID", type=_key_id, help="id of the key, such as key_0123456789abcdef")
+    revoke.set_defaults(run=_run_keys, keys_action=_keys_revoke)
+
+
+_LOCAL_SIGNAL_POLL_SECONDS = 0.2
+
+
+def _run_local_up(arguments: argparse.Namespace) -> int:
+    import time  # noqa: PLC0415 - loaded only for this command
+
+    started = time.monotonic()
+    ready_file: str | None = arguments.ready_file
+    if ready_file is not None and not os.path.isdir(os.path.dirname(os.path.abspath(ready_file))):
+        return _local_fail(f"the directory of --ready-file {ready_file} does not exist; create it or pick another path")
+    import contextlib  # noqa: PLC0415
+    import logging  # noqa: PLC0415
+    import warnings  # noqa: PLC0415
+
+    from infra.local.stack import LocalStack  # noqa: PLC0415
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        print(f"received signal {signum}, stopping the local stack", file=sys.stderr)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One access log line per API request. moto's own request lines stay at WARNING, and so do the
+    # functions' JSON logs unless POWERTOOLS_LOG_LEVEL is set.
+    logging.getLogger("infra.local.gateway").setLevel(logging.INFO)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # Powertools warns on every invocation that records no metric, which most local requests do not.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+    stack = LocalStack(port=arguments.port)
+    wrote_ready_file = False
+    try:
+        try:
+            endpoints = stack.start()
+            stack.wait_until_healthy()
+            _, api_key = stack.create_api_key(name="cascade local up")
+        except OSError as error:
+            return _local_fail(
+                f"could not start the local stack: {error}; if port {arguments.port} is in use, "
+                "pass another --port, or --port 0 for a free one"
+            )
+        facts = {"api_url": endpoints.api_url, "aws_endpoint_url": endpoints.aws_endpoint_url, "api_key": api_key}
+        if ready_file is not None:
+            _write_ready_file(ready_file, facts)
+            wrote_ready_file = True
+        _print_local_facts(facts, elapsed_seconds=time.monotonic() - started)
+        # The kernel may deliver a signal to any thread, and Python runs its handler only when the main
+        # thread runs bytecode, so the main thread wakes up regularly instead of blocking for good.
+        while not stop.wait(_LOCAL_SIGNAL_POLL_SECONDS):
+            pass
+    finally:
+        stack.stop()
+        if wrote_ready_file and ready_file is not None:
+            # A ready file left behind would point the next reader at a stack that is gone.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(ready_file)
+    print("local stack stopped", file=sys.stderr)
+    return 0
+
+
+def _write_ready_file(path: str, facts: dict[str, str]) -> None:
+    """Write ``facts`` as JSON to ``path`` atomically, so a reader never sees a partly written file."""
+    import tempfile  # noqa: PLC0415
+
+    directory, name = os.path.split(os.path.abspath(path))
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=directory, prefix=f".{name}.", suffix=".tmp", delete=False
+    ) as handle:
+        json.dump(facts, handle)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.replace(handle.name, path)
+    except OSError:
+        os.unlink(handle.name)
+        raise
+
+
+def _print_local_facts(facts: dict[str, str], *, elapsed_seconds: float) -> None:
+    from infra.sandbox.directory import default_directory  # noqa: PLC0415
+
+    person = default_directory().people[0]
+    body = json.dumps(
+        {"first_name": person.first_name, "last_name": person.last_name, "company_domain": person.company.domain}
+    )
+    print(f"Cascade local stack is up (started in {elapsed_seconds:.1f} s).")
+    print(f"  API URL:          {facts['api_url']}  (GET /v1/openapi.json lists the endpoints)")
+    print(f"  AWS endpoint URL: {facts['aws_endpoint_url']}  (moto, for AWS_ENDPOINT_URL)")
+    print(f"  Test API key:     {facts['api_key']}")
+    print("Try:")
+    print(
+        f"  curl -s {facts['api_url']}/v1/people/enrich -H 'Authorization: Bearer {facts['api_key']}' "
+        f"-H 'Content-Type: application/json' -d '{body}'"
+    )
+    print("Set POWERTOOLS_LOG_LEVEL=INFO to see the functions' logs. Press Ctrl-C to stop.", flush=True)
+
+
+def _local_fail(message: str) -> int:
+    print(f"cascade local up: error: {message}", file=sys.stderr)
+    return _EXIT_FAILED
+
+
+def _add_local_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    local = commands.add_parser("local", help="run Cascade on this machine without an AWS account")
+    actions = local.add_subparsers(dest="local_command", required=True)
+    up = actions.add_parser(
+        "up",
+        help="start the local stack in the foreground until Ctrl-C",
+        description="Start moto, the waterfall, the provider sandbox and the HTTP API on 127.0.0.1, create a "
+        "test API key, and serve until Ctrl-C, SIGINT or SIGTERM.",
+    )
+    up.add_argument("--port", type=int, default=8787, help="TCP port of the HTTP API (0 picks a free port)")
+    up.add_argument(
+        "--ready-file",
+        metavar="PATH",
+        help="once the stack is healthy, write api_url, aws_endpoint_url and api_key to this file as JSON; "
+        "the file is removed when the stack stops",
+    )
+    up.set_defaults(run=_run_local_up)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cascade", description="Cascade contact enrichment: operator commands.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +445,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8790, help="TCP port to listen on (0 picks a free port)")
     sandbox.add_argument("--seed", type=int, default=11, help="seed of the fault and latency draws")
     sandbox.set_defaults(run=_run_sandbox)
+
+    _add_keys_parser(commands)
+    _add_local_parser(commands)
     return parser
 
 

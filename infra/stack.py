@@ -44,7 +44,14 @@ class CascadeStack(Stack):
             dependencies=dependencies,
             shared_environment=shared_environment,
         )
-        api = Api(self, "Api", dependencies=dependencies, shared_environment=shared_environment)
+        api = Api(
+            self,
+            "Api",
+            data=data,
+            state_machine=orchestration.state_machine,
+            dependencies=dependencies,
+            shared_environment=shared_environment,
+        )
         CfnOutput(
             self,
             "WaterfallStateMachineArn",

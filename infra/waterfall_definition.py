@@ -37,6 +37,8 @@ DEFINITION_PLACEHOLDERS: tuple[str, ...] = (
 _LAMBDA_SERVICE_ERRORS = ("Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.SdkClientException")
 # The step handler's exception class names, which the Lambda runtime reports as the error name.
 _PROVIDER_RETRY_ERRORS = ("ProviderThrottledError", "ProviderTransientError", *_LAMBDA_SERVICE_ERRORS)
+# Settle may be run again safely: the ledger's conditional put turns a repeated charge into a duplicate.
+_SETTLE_RETRY_ERRORS = ("RetryableStorageError", *_LAMBDA_SERVICE_ERRORS)
 
 # Time a provider Task allows on top of the provider's HTTP connect and read timeouts, for the Lambda
 # invocation and the step handler's own work.
@@ -65,7 +67,7 @@ def build_definition(finders: Sequence[str], *, task_timeout_seconds: Mapping[st
     states["RecordFailure"] = _lambda_task(RECORD_FAILURE_FUNCTION_ARN, next_state="Route")
     states["Route"] = _route()
     states["WaitRetryAfter"] = {"Type": "Wait", "SecondsPath": "$.wait_seconds", "Next": "Dispatch"}
-    states["Settle"] = _lambda_task(SETTLE_FUNCTION_ARN, next_state=None)
+    states["Settle"] = _lambda_task(SETTLE_FUNCTION_ARN, next_state=None, retry_errors=_SETTLE_RETRY_ERRORS)
     return {
         "Comment": "Cascade waterfall: tries contact finders in the planned order until the requested fields are found",
         "QueryLanguage": "JSONPath",
@@ -151,11 +153,13 @@ def _retry(errors: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _lambda_task(placeholder: str, *, next_state: str | None) -> dict[str, Any]:
+def _lambda_task(
+    placeholder: str, *, next_state: str | None, retry_errors: Sequence[str] = _LAMBDA_SERVICE_ERRORS
+) -> dict[str, Any]:
     task: dict[str, Any] = {
         "Type": "Task",
         "Resource": "${" + placeholder + "}",
-        "Retry": [_retry(_LAMBDA_SERVICE_ERRORS)],
+        "Retry": [_retry(retry_errors)],
     }
     if next_state is None:
         task["End"] = True

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+import json
+
+from aws_cdk import Duration, RemovalPolicy, Validations
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.constructs.data import Data, index_grant_acknowledgment
 from infra.constructs.lambda_function import LOG_RETENTION, CascadeFunction, FunctionSpec
 
 # Bodies above this size are rejected by the handlers with 413; API Gateway's own cap is 10 MB.
@@ -23,6 +27,8 @@ class Api(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        data: Data,
+        state_machine: sfn.IStateMachine,
         dependencies: lambda_.ILayerVersion,
         shared_environment: dict[str, str],
     ) -> None:
@@ -60,20 +66,115 @@ class Api(Construct):
         )
         self.v1 = self.rest_api.root.add_resource("v1")
 
-        openapi = CascadeFunction(
+        self.api_function = CascadeFunction(
             self,
-            "OpenApi",
+            "Handler",
             spec=FunctionSpec(
-                handler="cascade.handlers.openapi.handler",
-                description="Serves GET /v1/openapi.json",
-                memory_mb=256,
+                handler="cascade.handlers.api.handler",
+                description="Serves the /v1 HTTP API",
+                memory_mb=1024,
+                # Under the idempotency claim's 60 s takeover time and above the 25 s synchronous deadline.
+                timeout=Duration.seconds(29),
+                environment={"CASCADE_WATERFALL_STATE_MACHINE_ARN": state_machine.state_machine_arn},
             ),
             dependencies=dependencies,
             shared_environment=shared_environment,
         )
+        tables = data.tables
+        tables["enrichments"].grant_read_write_data(self.api_function.function)
+        tables["idempotency"].grant_read_write_data(self.api_function.function)
+        tables["usage"].grant_read_data(self.api_function.function)
+        state_machine.grant_start_sync_execution(self.api_function.function)
+
+        self.authorizer_function = CascadeFunction(
+            self,
+            "Authorizer",
+            spec=FunctionSpec(
+                handler="cascade.handlers.authorizer.handler",
+                description="Resolves Cascade API keys for API Gateway",
+                memory_mb=256,
+                timeout=Duration.seconds(5),
+            ),
+            dependencies=dependencies,
+            shared_environment=shared_environment,
+        )
+        tables["api_keys"].grant_read_data(self.authorizer_function.function)
+        Validations.of(self).acknowledge(index_grant_acknowledgment(tables["api_keys"], "The authorizer"))
+        # API Gateway's result cache is off: it would call the authorizer only when every identity source
+        # is present, and the key may come in either Authorization or x-api-key. The authorizer caches
+        # key lookups itself for 60 seconds.
+        authorizer = apigateway.RequestAuthorizer(
+            self,
+            "ApiKeyAuthorizer",
+            handler=self.authorizer_function.function,
+            identity_sources=[],
+            results_cache_ttl=Duration.seconds(0),
+        )
+        self._add_problem_responses()
+
+        integration = apigateway.LambdaIntegration(self.api_function.function)
+        routes = (
+            ("POST", ("people", "enrich")),
+            ("GET", ("enrichments", "{id}")),
+            ("GET", ("usage",)),
+        )
+        for method, path in routes:
+            resource: apigateway.IResource = self.v1
+            for part in path:
+                resource = resource.get_resource(part) or resource.add_resource(part)
+            resource.add_method(
+                method,
+                integration,
+                authorizer=authorizer,
+                authorization_type=apigateway.AuthorizationType.CUSTOM,
+                request_validator=self.request_validator,
+            )
         self.v1.add_resource("openapi.json").add_method(
             "GET",
-            apigateway.LambdaIntegration(openapi.function),
+            integration,
             authorization_type=apigateway.AuthorizationType.NONE,
             request_validator=self.request_validator,
         )
+
+    def _add_problem_responses(self) -> None:
+        """Answer API Gateway's own rejections with RFC 9457 problem documents, like the handlers do."""
+        for response_type, status, slug, title, detail in _GATEWAY_PROBLEMS:
+            body = {
+                "type": f"urn:cascade:problem:{slug}",
+                "title": title,
+                "status": int(status),
+                "detail": detail,
+                "request_id": "$context.requestId",
+            }
+            self.rest_api.add_gateway_response(
+                f"{slug.title().replace('-', '')}Response",
+                type=response_type,
+                status_code=status,
+                templates={"application/problem+json": json.dumps(body)},
+                response_headers={"Content-Type": "'application/problem+json'"},
+            )
+
+
+_GATEWAY_PROBLEMS = (
+    (
+        apigateway.ResponseType.UNAUTHORIZED,
+        "401",
+        "unauthenticated",
+        "Missing or unknown API key",
+        "Send your API key as 'Authorization: Bearer <key>' or in the x-api-key header.",
+    ),
+    (
+        apigateway.ResponseType.ACCESS_DENIED,
+        "403",
+        "forbidden",
+        "API key revoked",
+        "This API key has been revoked; create a new key.",
+    ),
+    (
+        apigateway.ResponseType.REQUEST_TOO_LARGE,
+        "413",
+        "request-too-large",
+        "Request too large",
+        "The request body is larger than API Gateway accepts; send a smaller body.",
+    ),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from aws_cdk import Acknowledgment, ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -13,7 +13,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cascade.settings import Settings
-from infra.constructs.data import Data
+from infra.constructs.data import Data, index_grant_acknowledgment, logical_id
 from infra.constructs.lambda_function import LOG_RETENTION, CascadeFunction, FunctionSpec
 from infra.waterfall_definition import default_definition
 
@@ -108,25 +108,14 @@ class Orchestration(Construct):
                 reason="One secret per provider lives under this prefix; Secrets Manager appends a random suffix "
                 "to every secret ARN, so the grant needs a trailing wildcard.",
             ),
-            Acknowledgment(
-                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(data.tables['ledger'])}.Arn>/index/*]",
-                reason="Settle reads the ledger's own by_key_month index; the wildcard covers only this table's "
-                "indexes, as CDK's grant_read_write_data writes it.",
-            ),
+            index_grant_acknowledgment(data.tables["ledger"], "Settle"),
         ]
         for state_function in (self.plan, self.step, self.record_failure, self.settle):
             acknowledgments.append(
                 Acknowledgment(
-                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(state_function.function)}.Arn>:*]",
+                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{logical_id(state_function.function)}.Arn>:*]",
                     reason="The state machine may invoke any version or alias of this one function; grant_invoke "
                     "writes that as the function ARN followed by ':*'.",
                 )
             )
         Validations.of(self).acknowledge(*acknowledgments)
-
-    @staticmethod
-    def _logical_id(construct: Construct) -> str:
-        default_child = construct.node.default_child
-        if not isinstance(default_child, CfnElement):
-            raise TypeError(f"{construct.node.path} has no CloudFormation resource")
-        return Stack.of(construct).get_logical_id(default_child)

@@ -165,3 +165,35 @@ def test_tables_match_storage_schema(template: dict[str, Any]) -> None:
         for spec in TABLES
     )
     assert key_sets == expected
+
+
+def test_api_routes_use_key_authorizer(template: dict[str, Any]) -> None:
+    methods = _resources(template, "AWS::ApiGateway::Method")
+    resources = _resources(template, "AWS::ApiGateway::Resource")
+    by_path = {
+        (
+            method["Properties"]["HttpMethod"],
+            resources[method["Properties"]["ResourceId"]["Ref"]]["Properties"]["PathPart"],
+        ): method["Properties"]
+        for method in methods.values()
+        if "Ref" in method["Properties"]["ResourceId"]
+    }
+    assert by_path[("GET", "openapi.json")]["AuthorizationType"] == "NONE"
+    for route in (("POST", "enrich"), ("GET", "{id}"), ("GET", "usage")):
+        assert by_path[route]["AuthorizationType"] == "CUSTOM", route
+
+
+def test_api_authorizer_cache_off_for_either_header(template: dict[str, Any]) -> None:
+    (authorizer,) = _resources(template, "AWS::ApiGateway::Authorizer").values()
+    assert authorizer["Properties"]["Type"] == "REQUEST"
+    assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 0
+    assert not authorizer["Properties"].get("IdentitySource")
+
+
+def test_api_gateway_rejections_are_problem_documents(template: dict[str, Any]) -> None:
+    responses = _resources(template, "AWS::ApiGateway::GatewayResponse")
+    kinds = {response["Properties"]["ResponseType"] for response in responses.values()}
+    assert kinds == {"UNAUTHORIZED", "ACCESS_DENIED", "REQUEST_TOO_LARGE"}
+    for response in responses.values():
+        body = json.loads(response["Properties"]["ResponseTemplates"]["application/problem+json"])
+        assert body["status"] == int(response["Properties"]["StatusCode"])

@@ -17,6 +17,7 @@ from cascade.domain.models import RequestedField
 from cascade.storage.dynamo import RetryableStorageError, StorageError, TableNotFoundError
 from cascade.storage.ledger import ChargeOutcome, LedgerRepository, LineNotFound
 from cascade.storage.usage import FieldUsage, UsageRepository
+from tests.integration.moto_isolation import serialise_transactions
 from tests.integration.storage.conftest import REGION, SHARDS
 from tests.integration.storage.lines import MARCH, charge_line, job_line
 
@@ -143,10 +144,12 @@ def test_charge_concurrent_duplicates_charge_once(
     outcomes: list[ChargeOutcome] = []
     failures: list[BaseException] = []
     lock = threading.Lock()
+    transaction_lock = threading.Lock()
 
     def worker() -> None:
         # Each thread has its own session and client, as separate Lambda invocations would.
         own_client = boto3.session.Session().client("dynamodb", region_name=REGION)
+        serialise_transactions(own_client, transaction_lock)
         repository = LedgerRepository(
             own_client, ledger_table=tables["ledger"], usage_table=tables["usage"], shards=SHARDS
         )
