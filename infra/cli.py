@@ -3,6 +3,7 @@
 ``cascade sandbox`` serves every provider's wire protocol on loopback until Ctrl-C.
 ``cascade keys create|list|revoke`` manages API keys in the API keys table, on AWS or on the
 local stack's moto server (``--endpoint-url`` or ``AWS_ENDPOINT_URL``).
+``cascade local up`` runs the whole service on 127.0.0.1 with no AWS account until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -322,6 +323,7 @@ def _run_local_up(arguments: argparse.Namespace) -> int:
     if ready_file is not None and not os.path.isdir(os.path.dirname(os.path.abspath(ready_file))):
         return _local_fail(f"the directory of --ready-file {ready_file} does not exist; create it or pick another path")
     import contextlib  # noqa: PLC0415
+    import errno  # noqa: PLC0415
     import logging  # noqa: PLC0415
     import warnings  # noqa: PLC0415
 
@@ -352,10 +354,11 @@ def _run_local_up(arguments: argparse.Namespace) -> int:
             stack.wait_until_healthy()
             _, api_key = stack.create_api_key(name="cascade local up")
         except OSError as error:
-            return _local_fail(
-                f"could not start the local stack: {error}; if port {arguments.port} is in use, "
-                "pass another --port, or --port 0 for a free one"
-            )
+            if error.errno == errno.EADDRINUSE:
+                return _local_fail(
+                    f"port {arguments.port} is already in use; pass another --port, or --port 0 for a free one"
+                )
+            return _local_fail(f"could not start the local stack: {error}")
         facts = {"api_url": endpoints.api_url, "aws_endpoint_url": endpoints.aws_endpoint_url, "api_key": api_key}
         if ready_file is not None:
             _write_ready_file(ready_file, facts)

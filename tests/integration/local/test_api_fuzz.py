@@ -2,7 +2,8 @@
 
 schemathesis generates requests for every operation in ``GET /v1/openapi.json``, requests that fit
 the schemas and requests that do not, sends them with a test key, and fails on any 5xx reply. Each
-operation gets at most ``MAX_EXAMPLES`` requests per kind; there is no stateful phase.
+operation gets at most ``MAX_EXAMPLES`` requests per kind, and there is no stateful phase. Locally
+each run draws new requests; with ``CI`` set, Hypothesis's ``ci`` profile makes every run the same.
 
 The operations are run from one test through schemathesis' Python API, because its pytest fixture
 loader (``schemathesis.pytest.from_fixture``) reads a private attribute that pytest 9 no longer has.

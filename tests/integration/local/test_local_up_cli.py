@@ -100,7 +100,7 @@ def test_port_in_use_fails_with_message(tmp_path: Path, stopped_at_end: list[sub
         code = process.wait(timeout=READY_TIMEOUT_SECONDS)
     message = (tmp_path / "stderr.txt").read_text()
     assert code == 1
-    assert "--port" in message
+    assert "already in use" in message
     assert not (tmp_path / "ready.json").exists()
 
 
