@@ -49,7 +49,10 @@ def _run_sandbox(arguments: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     print(f"provider sandbox listening on {sandbox.url} (vendors under {sandbox.url}/<provider>)", flush=True)
     try:
-        stop.wait()
+        # Python runs signal handlers on the main thread between bytecodes, and an untimed wait may never
+        # return to the interpreter, so the main thread wakes up regularly.
+        while not stop.wait(0.2):
+            pass
     finally:
         sandbox.stop()
     return 0

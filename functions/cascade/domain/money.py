@@ -14,6 +14,8 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 CENT = Decimal("0.01")
+# No price, cap or spend limit is anywhere near this; the bound keeps quantize() within Decimal's precision.
+MAX_AMOUNT = Decimal("1000000000.00")
 MICROS_PER_DOLLAR = 1_000_000
 ZERO = Decimal("0.00")
 
@@ -39,6 +41,8 @@ def parse_amount(value: Any) -> Decimal:
         raise ValueError(f'amount {value!r} must be a decimal string such as "0.20"')
     if not value.is_finite() or value < 0:
         raise ValueError(f"amount {value} must be zero or a positive number of dollars")
+    if value > MAX_AMOUNT:
+        raise ValueError(f"amount {value} is larger than the maximum of {MAX_AMOUNT} dollars")
     if value != value.quantize(CENT):
         raise ValueError(f"amount {value} has more than two decimal places; round it to whole cents")
     return value.quantize(CENT)

@@ -31,6 +31,7 @@ def test_parse_amount_accepts_exact_values(raw: object, expected: Decimal) -> No
         ("-0.20", "zero or a positive"),
         ("NaN", "zero or a positive"),
         ("0.205", "more than two decimal places"),
+        ("1e30", "larger than the maximum"),
     ],
 )
 def test_parse_amount_rejects_with_reason(raw: object, message: str) -> None:
