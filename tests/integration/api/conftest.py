@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from cascade.api.services import ApiServices, install_services
 from cascade.domain.billing import match_id
@@ -34,16 +33,16 @@ from cascade.storage.dynamo import create_tables
 from cascade.storage.enrichments import EnrichmentRepository
 from cascade.storage.idempotency import IdempotencyStore
 from cascade.storage.ledger import LedgerRepository
-from cascade.storage.schema import TABLES
 from cascade.storage.usage import UsageRepository
 from cascade.waterfall.errors import WaterfallFailedError
 from cascade.waterfall.state import SettleOutput, WaterfallInput
+from tests.integration.conftest import MOTO_REGION, TEST_TABLE_NAMES
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-REGION = "eu-west-1"
-TABLE_NAMES = {spec.logical_name: f"test-{spec.logical_name.replace('_', '-')}" for spec in TABLES}
+REGION = MOTO_REGION
+TABLE_NAMES = TEST_TABLE_NAMES
 NOW = datetime(2026, 12, 4, 15, 30, 12, tzinfo=UTC)
 SHARDS = 4
 
@@ -115,18 +114,10 @@ def _unavailable_result(execution: WaterfallInput) -> EnrichmentResult:
 
 
 @pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBClient]:
-    # Fake credentials and no endpoint override, so that nothing can reach a real account.
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        create_tables(client, TABLE_NAMES)
-        yield client
+def dynamodb(aws: None) -> DynamoDBClient:
+    client = boto3.client("dynamodb", region_name=REGION)
+    create_tables(client, TABLE_NAMES)
+    return client
 
 
 @pytest.fixture

@@ -7,31 +7,17 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from cascade.api.authorizer import install_key_lookup
 from cascade.storage.dynamo import create_tables
 from cascade.storage.keys import ApiKeyRepository
-from cascade.storage.schema import TABLES
+from tests.integration.conftest import MOTO_REGION, TEST_TABLE_NAMES
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-REGION = "eu-west-1"
-TABLE_NAMES = {spec.logical_name: f"test-{spec.logical_name.replace('_', '-')}" for spec in TABLES}
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # Fake credentials and no endpoint override, so that nothing can reach a real account or a metadata address.
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    with mock_aws():
-        yield
+REGION = MOTO_REGION
+TABLE_NAMES = TEST_TABLE_NAMES
 
 
 @pytest.fixture
