@@ -119,6 +119,12 @@ def _run_keys(arguments: argparse.Namespace) -> int:
         )
 
 
+def _is_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
 def _keys_target(arguments: argparse.Namespace) -> _KeysTarget:
     from cascade.settings import get_settings  # noqa: PLC0415
     from cascade.storage.dynamo import client_factory  # noqa: PLC0415
@@ -130,6 +136,13 @@ def _keys_target(arguments: argparse.Namespace) -> _KeysTarget:
     region: str | None = arguments.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if region is None and endpoint_url is not None:
         region = _LOCAL_REGION
+    if endpoint_url is not None and _is_loopback(endpoint_url):
+        # The local stack accepts any credentials, and nothing on loopback needs the instance-metadata
+        # credential lookup, which would otherwise be tried when no credentials are set.
+        os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+        if not os.environ.get("AWS_PROFILE"):
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     table: str = arguments.table or get_settings().api_keys_table
     # Built now, so that a missing region is reported before any work and the endpoint can be named in errors.
     client = client_factory(region_name=region, endpoint_url=endpoint_url)()
@@ -285,7 +298,8 @@ def _add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "--mode",
         choices=["live", "test"],
         default="live",
-        help="live calls real providers; test always calls the provider sandbox (default: live)",
+        help="live for customer keys, test for trying Cascade; a test key reaches the provider sandbox where "
+        "CASCADE_SANDBOX_URL is set, as on the local stack (default: live)",
     )
     create.add_argument("--name", help="label shown in listings, such as 'CRM sync' (at most 100 characters)")
     create.add_argument(

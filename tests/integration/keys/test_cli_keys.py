@@ -183,3 +183,15 @@ def test_cli_keys_create_rejects_control_characters_in_name(moto_url: str, table
     result = _cascade("create", "--name", "CRM\x07sync", environment=_environment(moto_url, table))
     assert result.returncode == 2
     assert "control characters" in result.stderr
+
+
+def test_cli_keys_loopback_needs_no_credentials(moto_url: str, table: str) -> None:
+    environment = {
+        name: value
+        for name, value in _environment(moto_url, table).items()
+        if name not in {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_EC2_METADATA_DISABLED"}
+    }
+    # No credentials file either: the command must not fall back to the instance-metadata lookup.
+    environment |= {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    listed = _cascade("list", environment=environment)
+    assert listed.returncode == 0, listed.stderr
