@@ -1,6 +1,6 @@
 """Runtime settings, read from the environment once per cold start and validated.
 
-Every Lambda and the local stack call ``get_settings()`` on first use; nothing reads the
+Every Lambda and the local stack call ``get_settings()`` on first use. Nothing reads the
 environment at import time, so tests can set variables before the first call and clear
 the cache with ``get_settings.cache_clear()``.
 """
@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Stage(StrEnum):
-    """Where the code runs: on AWS, or on the embedded local stack (also used by tests)."""
+    """The place the code runs: on AWS, or on the embedded local stack (also used by tests)."""
 
     AWS = "aws"
     LOCAL = "local"

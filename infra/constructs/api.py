@@ -137,7 +137,7 @@ class Api(Construct):
         )
 
     def _add_problem_responses(self) -> None:
-        """Answer API Gateway's own rejections with RFC 9457 problem documents, like the handlers do."""
+        """Make API Gateway's own rejections RFC 9457 problem documents, like the handlers' errors."""
         for response_type, status, slug, title, detail in _GATEWAY_PROBLEMS:
             body = {
                 "type": f"urn:cascade:problem:{slug}",

@@ -56,7 +56,7 @@ class Data(Construct):
 
 
 def logical_id(construct: Construct) -> str:
-    """The CloudFormation logical id of a construct's resource, as cdk-nag names it in findings."""
+    """Return the CloudFormation logical id of a construct's resource, as cdk-nag names it in findings."""
     default_child = construct.node.default_child
     if not isinstance(default_child, CfnElement):
         raise TypeError(f"{construct.node.path} has no CloudFormation resource")

@@ -2,7 +2,7 @@
 
 Each function gets the same runtime, architecture, JSON log format, X-Ray tracing, log
 retention and Powertools settings, and a role of its own that may write only to its own
-log group; every further permission is granted by the caller through ``grant_*``.
+log group. Every further permission is granted by the caller through ``grant_*``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """What differs between Cascade's functions; everything else is fixed by ``CascadeFunction``."""
+    """The settings that differ between Cascade's functions; ``CascadeFunction`` fixes everything else."""
 
     handler: str
     description: str

@@ -3,8 +3,8 @@
 ``python -m infra.local.demo`` (``make demo``) runs ``cascade local up --port 0 --ready-file <tmp>``
 as a subprocess, waits for the ready file, and then, with the test API key from it:
 
-1. enriches four people of the sandbox directory, chosen the same way on every run: one whom the
-   first provider of the default order covers, one whom only a later provider covers, a fictional
+1. enriches four people of the sandbox directory, chosen the same way on every run. They are one
+   whom the first provider of the default order covers, one whom only a later provider covers, a fictional
    person at a real directory company whom no provider covers, and one whose email and phone are
    both requested;
 2. prints for each the status, the email and its verdict, the phone and its line type, every
@@ -38,7 +38,7 @@ from infra.sandbox.directory import PROVIDERS, Directory, SandboxPerson, default
 
 READY_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 30
-# A synchronous enrichment ends by its ~25 s deadline; the rest is margin.
+# A synchronous enrichment ends by its ~25 s deadline, and the rest is margin.
 REQUEST_TIMEOUT_SECONDS = 60
 # Providers at these first positions of the default order must not cover the "later provider" person.
 _EARLY_PROVIDERS = 3
@@ -66,7 +66,9 @@ class DemoCase:
 
 
 def choose_cases(directory: Directory, order: Sequence[str]) -> list[DemoCase]:
-    """Choose the demo's people from ``directory`` for the provider ``order``; the same input gives the same people.
+    """Choose the demo's people from ``directory`` for the provider ``order``.
+
+    The same input gives the same people.
 
     Raises ``DemoError`` when the directory has no person of one of the kinds.
     """
@@ -79,11 +81,13 @@ def choose_cases(directory: Directory, order: Sequence[str]) -> list[DemoCase]:
     def phone_finders(person: SandboxPerson) -> list[str]:
         return [name for name in finders if directory.knows(name, person, "phone")]
 
-    first = _first(candidates, lambda person: email_finders(person)[:1] == finders[:1], "the first provider knows")
+    first = _first(
+        candidates, lambda person: email_finders(person)[:1] == finders[:1], "whose email the first provider returns"
+    )
     later = _first(
         candidates,
         lambda person: bool(email_finders(person)) and finders.index(email_finders(person)[0]) >= _EARLY_PROVIDERS,
-        f"only providers after the first {_EARLY_PROVIDERS} know",
+        f"whose email only providers after the first {_EARLY_PROVIDERS} return",
     )
     chosen = {first.id, later.id}
     both = _first(
@@ -94,7 +98,7 @@ def choose_cases(directory: Directory, order: Sequence[str]) -> list[DemoCase]:
             and bool(email_finders(person))
             and bool(phone_finders(person))
         ),
-        "some providers know the email and the mobile phone of",
+        "whose email and mobile phone some providers return",
     )
     fictional = next(
         (name for name in _FICTIONAL_NAMES if directory.match_name(*name, domain=_FICTIONAL_COMPANY_DOMAIN) is None),
@@ -106,7 +110,7 @@ def choose_cases(directory: Directory, order: Sequence[str]) -> list[DemoCase]:
     later_finder = email_finders(later)[0]
     return [
         DemoCase(
-            title=f"Found by the first provider ({finders[0]} knows the email)",
+            title=f"Found by the first provider ({finders[0]} returns the email)",
             request=_request(first),
             expected_status="matched",
             expected_email=first.email,
@@ -139,7 +143,7 @@ def choose_cases(directory: Directory, order: Sequence[str]) -> list[DemoCase]:
 
 
 def check_result(case: DemoCase, status_code: int, result: Any) -> list[str]:
-    """Return what differs between a reply and what ``case`` expects; empty when the reply is right."""
+    """Return the differences between a reply and what ``case`` expects, or an empty list when the reply is right."""
     if status_code != 200:
         return [f"HTTP {status_code} instead of 200"]
     if not isinstance(result, dict):
@@ -220,7 +224,7 @@ def format_usage(usage: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    """Run the demo; return the process exit code."""
+    """Run the demo and return the process exit code."""
     with tempfile.TemporaryDirectory(prefix="cascade-demo-") as workdir:
         ready_file = Path(workdir) / "ready.json"
         stdout_path = Path(workdir) / "stack.out"
@@ -250,7 +254,7 @@ def main() -> int:
 
 
 def _run_cases(facts: dict[str, str]) -> int:
-    """Enrich every demo person, then print the month's usage; return the number of problems found."""
+    """Enrich every demo person, print the month's usage and return the number of problems found."""
     headers = {"Authorization": f"Bearer {facts['api_key']}"}
     with httpx.Client(base_url=facts["api_url"], headers=headers, timeout=REQUEST_TIMEOUT_SECONDS) as client:
         failures, billed = _enrich_people(client, choose_cases(default_directory(), DEFAULT_ORDER))
@@ -258,7 +262,7 @@ def _run_cases(facts: dict[str, str]) -> int:
 
 
 def _enrich_people(client: httpx.Client, cases: Sequence[DemoCase]) -> tuple[int, Decimal]:
-    """Enrich each case and print its reply; return the number of problems and the amount billed."""
+    """Enrich each case, print its reply and return the number of problems and the amount billed."""
     failures = 0
     billed = Decimal("0.00")
     for number, case in enumerate(cases, start=1):
@@ -319,7 +323,7 @@ def _wait_for_ready(process: subprocess.Popen[bytes], ready_file: Path, stderr_p
 
 
 def _stop(process: subprocess.Popen[bytes]) -> bool:
-    """Stop the stack with SIGINT, as Ctrl-C would; return whether it exited with code 0 in time."""
+    """Stop the stack with SIGINT, as Ctrl-C would, and return whether it exited with code 0 in time."""
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
     try:
@@ -369,7 +373,7 @@ def _first(people: Sequence[SandboxPerson], accept: Callable[[SandboxPerson], bo
     for person in people:
         if accept(person):
             return person
-    raise DemoError(f"the sandbox directory has no person whom {description}")
+    raise DemoError(f"the sandbox directory has no person {description}")
 
 
 def _json(response: httpx.Response) -> Any:

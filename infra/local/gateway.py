@@ -11,13 +11,13 @@ the REQUEST authorizer, as on AWS:
 
 Allow and Deny results are cached for 60 seconds per presented credential, as API Gateway caches
 authorizer results, so a revoked key keeps working until its cached result expires. Bodies larger
-than 10 MB, API Gateway's payload limit, are answered with 413 before they are read. The replies
+than 10 MB, API Gateway's payload limit, are rejected with 413 before they are read. The replies
 that the gateway writes itself (API Gateway's "gateway responses") are problem documents, all
 defined in ``GATEWAY_RESPONSES``.
 
 The handlers run in this process, one thread per connection.
 NOTE: unlike API Gateway, the gateway does not end a request after 29 seconds, because a Python
-thread cannot be stopped; the waterfall's own deadline ends an enrichment before then.
+thread cannot be stopped. The waterfall's own deadline ends an enrichment before then.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ STAGE = "local"
 API_ID = "local"
 # API Gateway's limit on a request payload.
 MAX_BODY_BYTES = 10 * 1024 * 1024
-# API Gateway's default TTL for authorizer results; the deployed authorizer uses the same.
+# API Gateway's default TTL for authorizer results. The deployed stack turns API Gateway's cache off,
+# but its authorizer caches key lookups for the same 60 seconds (``KEY_CACHE_SECONDS``).
 AUTHORIZER_CACHE_SECONDS = 60
 # The time API Gateway gives a Lambda integration, used as the handler's remaining time.
 INTEGRATION_TIMEOUT_SECONDS = 29
@@ -120,7 +121,7 @@ GATEWAY_RESPONSES: Mapping[GatewayResponseType, GatewayResponse] = {
 
 @dataclass(frozen=True, slots=True)
 class GatewayRequest:
-    """One HTTP request as the gateway received it; ``target`` is the path with its query string."""
+    """One HTTP request as the gateway received it. ``target`` is the path with its query string."""
 
     method: str
     target: str
@@ -148,7 +149,7 @@ class RouteMatch:
 
 
 class RouteTable:
-    """Match request paths to resource templates such as ``/v1/enrichments/{id}``, as API Gateway does.
+    """Resource templates such as ``/v1/enrichments/{id}``, matched against request paths as API Gateway does.
 
     A literal segment wins over a parameter at the same position, so ``/v1/jobs/export`` matches
     ``/v1/jobs/export`` before ``/v1/jobs/{id}``. ``{name+}`` at the end matches the rest of the path.
@@ -180,7 +181,7 @@ class RouteTable:
 def _match_template(template: str, segments: list[str]) -> tuple[tuple[int, ...], RouteMatch] | None:
     parts = template.strip("/").split("/") if template.strip("/") else []
     parameters: dict[str, str] = {}
-    # One rank per segment: 0 for a literal, 1 for a parameter, 2 for a greedy parameter; lower is more specific.
+    # One rank per segment: 0 for a literal, 1 for a parameter, 2 for a greedy parameter. Lower is more specific.
     ranks: list[int] = []
     for index, part in enumerate(parts):
         greedy = re.fullmatch(r"\{([A-Za-z0-9_]+)\+\}", part)
@@ -350,7 +351,7 @@ def authorizer_context(result: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class AuthorizerDecision:
-    """Whether the authorizer let a credential through, and the context it gave the API handler."""
+    """The authorizer's verdict on one credential, and the context it gave the API handler."""
 
     allowed: bool
     context: dict[str, Any]
@@ -391,10 +392,11 @@ class AuthorizerCache:
 
 
 class ApiGateway:
-    """Turn requests into proxy events, authorize them, call the API handler and shape its proxy result.
+    """An in-process API Gateway that authorizes each request and calls the API handler with a proxy event.
 
-    ``identity_headers`` are the headers whose values key the authorizer cache, like the identity
-    sources of an API Gateway authorizer. ``clock`` drives the cache; ``now`` stamps the events.
+    The handler's proxy result is shaped into the HTTP reply. ``identity_headers`` are the headers whose
+    values key the authorizer cache, like the identity sources of an API Gateway authorizer.
+    ``clock`` drives the cache, and ``now`` stamps the events.
     """
 
     def __init__(
@@ -424,14 +426,14 @@ class ApiGateway:
         return self._routes
 
     def handle(self, request: GatewayRequest) -> GatewayReply:
-        """Return the reply to one request, as API Gateway and the API Lambda behind it would."""
+        """Handle one request as API Gateway and the API Lambda behind it would, and return the reply."""
         request_id = str(uuid.uuid4())
         route = self._routes.match(urlsplit(request.target).path or "/")
         event = proxy_event(request, route, request_id=request_id, account_id=self._account_id, received_at=self._now())
         if (request.method, route.resource) not in PUBLIC_ROUTES:
-            refused = self._authorize(event, request, request_id)
-            if refused is not None:
-                return refused
+            rejection = self._authorize(event, request, request_id)
+            if rejection is not None:
+                return rejection
         return self._invoke_api(event, request_id, head=request.method == "HEAD")
 
     def gateway_reply(self, response_type: GatewayResponseType, request_id: str) -> GatewayReply:
@@ -569,7 +571,7 @@ def _event_body(body: bytes) -> tuple[str | None, bool]:
 
 
 def _resource_id(resource: str) -> str:
-    # API Gateway's resource ids are short random strings; a stable one per resource keeps logs comparable.
+    # API Gateway's resource ids are short random strings. A stable one per resource keeps logs comparable.
     return uuid.uuid5(uuid.NAMESPACE_URL, resource).hex[:6]
 
 
@@ -727,7 +729,7 @@ class GatewayHttpServer(ThreadingHTTPServer):
             self._connections.discard(connection)
 
     def close_idle_reads(self) -> None:
-        """End every connection's wait for another request; a request being served still gets its reply."""
+        """End every connection's wait for another request. A request being served still gets its reply."""
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
@@ -739,7 +741,7 @@ class GatewayHttpServer(ThreadingHTTPServer):
 
 
 class GatewayServer:
-    """Serve an ``ApiGateway`` over HTTP from a background thread on ``host``:``port`` (0 picks a free port)."""
+    """An HTTP server for an ``ApiGateway``, run from a background thread on ``host``:``port`` (0 picks a free port)."""
 
     def __init__(self, gateway: ApiGateway, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self._server = GatewayHttpServer((host, port), gateway)

@@ -18,7 +18,7 @@ This is the only module that touches moto internals. They are pinned to moto 5.2
   with the ``x-amz-function-error`` header (``StateTaskLambda._from_error``).
 - Outside ``mock_aws``, the interpreter's own Lambda client calls ``http://localhost:<MOTO_PORT>``
   (``moto.settings.moto_server_port``), so ``MOTO_PORT`` must name the server's port.
-- ``moto.core.config.default_user_config["stepfunctions"]`` holds the execution switch that the server's
+- ``moto.core.config.default_user_config["stepfunctions"]`` contains the execution switch that the server's
   ``/moto-api/config`` endpoint sets.
 """
 
@@ -123,7 +123,7 @@ def create_lambda_functions(
     timeout_seconds: int = 30,
     memory_mb: int = 512,
 ) -> dict[str, str]:
-    """Create Lambda functions in moto so that state machines can invoke them; return name -> ARN.
+    """Create Lambda functions in moto so that state machines can invoke them, and map each name to its ARN.
 
     ``functions`` maps each function name to its handler string (``package.module.function``), which
     moto only records. Each function gets a tiny placeholder zip, because ``route_lambda_invocations``
@@ -166,7 +166,7 @@ def enable_state_machine_execution(endpoint_url: str) -> None:
 
 @contextmanager
 def serve_moto(*, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Run ``ThreadedMotoServer`` in this process, able to execute state machines; yield its endpoint URL.
+    """Run ``ThreadedMotoServer`` in this process, able to execute state machines, and yield its endpoint URL.
 
     Port 0 picks a free port. ``MOTO_PORT`` is set to the server's port for the block, because the
     state-machine interpreter calls Lambda at ``http://localhost:<MOTO_PORT>``. On exit the server's
@@ -197,7 +197,7 @@ def serve_moto(*, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
 
 
 def moto_internal_problems() -> list[str]:
-    """List each moto internal this module relies on that is missing or changed; empty when all match."""
+    """List each moto internal this module relies on that is missing or changed, or nothing when all match."""
     problems: list[str] = []
     if not moto.__version__.startswith(MOTO_SERIES):
         problems.append(f"moto is {moto.__version__}, but the Lambda bridge was written for moto {MOTO_SERIES}x")

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from infra.sandbox.server import RunningSandbox
 
 DEFAULT_REGION = "us-east-1"
-# moto accepts any credentials; these only keep boto3 from looking for real ones.
+# moto accepts any credentials, so these only keep boto3 from looking for real ones.
 FAKE_CREDENTIAL = "testing"
 STATE_MACHINE_NAME = "cascade-waterfall"
 API_HANDLER = "cascade.handlers.api.handler"
@@ -88,10 +88,11 @@ class LocalEndpoints:
 
 
 class LocalStack:
-    """Start and stop every part of the local stack in this process, as the module docstring lists them.
+    """Every part of the local stack that the module docstring lists, started and stopped in this process.
 
     ``port`` is the API's TCP port (0 picks a free one), and every other part takes a free port.
-    ``authorizer_cache_seconds`` is how long an authorizer decision is reused, 60 as on AWS.
+    ``authorizer_cache_seconds`` is how long an authorizer decision is reused. The default of 60 matches
+    the deployed authorizer's own key cache, because the deployed API Gateway cache is off.
     NOTE: one stack per process at a time, because the environment, the installed collaborators and
     the moto Lambda routing are process-wide.
     """
@@ -152,7 +153,7 @@ class LocalStack:
         return self._sandbox
 
     def start(self) -> LocalEndpoints:
-        """Start every part and return their endpoints; on a failure, stop what was started and re-raise."""
+        """Start every part and return their endpoints. On a failure, stop what was started and re-raise."""
         if self._exit_stack is not None:
             raise RuntimeError("the local stack is already running; call stop() first")
         stack = contextlib.ExitStack()
@@ -166,14 +167,17 @@ class LocalStack:
         return self._endpoints
 
     def stop(self) -> None:
-        """Stop every part in reverse order of start and restore the environment; a stopped stack stays stopped."""
+        """Stop every part in reverse order of start and restore the environment. A stopped stack stays stopped."""
         stack, self._exit_stack = self._exit_stack, None
         self._forget()
         if stack is not None:
             stack.close()
 
     def wait_until_healthy(self, timeout_seconds: float = 30) -> None:
-        """Wait until the API serves its OpenAPI document and the sandbox its health check; raise on timeout."""
+        """Wait until the API serves its OpenAPI document and the sandbox its health check.
+
+        Raises ``TimeoutError`` when either is not healthy after ``timeout_seconds``.
+        """
         endpoints = self.endpoints
         checks = (f"{endpoints.api_url}{OPENAPI_PATH}", f"{endpoints.sandbox_url}/__sandbox/health")
         deadline = time.monotonic() + timeout_seconds
@@ -181,9 +185,10 @@ class LocalStack:
             for url in checks:
                 while True:
                     try:
-                        if client.get(url).status_code == 200:
+                        response = client.get(url)
+                        if response.status_code == 200:
                             break
-                        problem = "it answered with another status than 200"
+                        problem = f"it returned HTTP {response.status_code} instead of 200"
                     except httpx.TransportError as error:
                         problem = f"the request failed: {error}"
                     if time.monotonic() >= deadline:
@@ -216,9 +221,9 @@ class LocalStack:
         name: str | None = None,
         plan: KeyPlan | None = None,
     ) -> tuple[ApiKey, str]:
-        """Create a key (a test key unless ``mode`` is given) and return its record and the key itself.
+        """Create a key (a test key unless ``mode`` is set) and return its record and the key itself.
 
-        Without ``account_id`` the key gets a new account; without ``plan`` it gets the settings' prices.
+        Without ``account_id`` the key gets a new account. Without ``plan`` it gets the settings' prices.
         """
         from cascade.domain.keys import KeyMode  # noqa: PLC0415
         from cascade.domain.plans import KeyPlan  # noqa: PLC0415
@@ -325,7 +330,7 @@ def _aws_environment(endpoint_url: str, region: str) -> dict[str, str | None]:
         "AWS_SESSION_TOKEN": None,
         "AWS_PROFILE": None,
         "AWS_DEFAULT_PROFILE": None,
-        # A profile file could name another endpoint or credentials; the stack reads neither.
+        # A profile file could name another endpoint or credentials, so both point at os.devnull.
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
@@ -388,7 +393,7 @@ def _waterfall_handlers() -> dict[str, LambdaHandler]:
 
 
 def _deploy_waterfall(endpoint_url: str, region: str, definition: Mapping[str, Any]) -> tuple[str, str]:
-    """Create the waterfall functions and the Express state machine in moto; return its ARN and the account id."""
+    """Create the waterfall functions and the Express state machine in moto, and return its ARN and the account id."""
     from infra.waterfall_definition import render_definition  # noqa: PLC0415
 
     iam = _client("iam", endpoint_url, region)

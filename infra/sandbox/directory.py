@@ -30,7 +30,7 @@ lusha            everyone                                    0.40   -      manag
 "Mobile-capable" means a ``mobile`` or ``fixed_line_or_mobile`` line type. Junior people are more often
 "low profile" (``_LOW_PROFILE_RATES``), and every email probability for them is multiplied by 0.15, so
 that some people stay out of reach of every provider. For the default directory (seed 7, 2,400 people)
-this gives single-provider email coverage of 28-37% and 84.5% for the union of all seven. Every
+this gives single-provider email coverage of 27-37% and 84.5% for the union of all seven. Every
 provider also keeps the old record of some people who changed jobs (``returns_stale``), at the rates
 in ``_STALE_RATES``.
 
@@ -44,7 +44,7 @@ Other facts a caller can rely on:
 - Phones use the fictional ranges that regulators reserve where libphonenumber accepts them (NANP
   555-01xx, Ofcom's drama ranges, ACMA's 5550 and 0491 57 ranges, ARCEP's fixed-line ranges). Other
   numbers, including GB mobiles because libphonenumber rejects Ofcom's 07700 900 range, vary the last
-  digits of libphonenumber's example numbers and may belong to real subscribers; the sandbox never
+  digits of libphonenumber's example numbers and may belong to real subscribers. The sandbox never
   dials them. Every number is valid for the person's country, and its libphonenumber type equals
   ``phone_line_type``. People without a phone have ``phone_line_type`` ``"unknown"``.
 """
@@ -113,7 +113,7 @@ class SandboxPerson:
     country: str  # where the person works, which can differ from the company's country
     linkedin_slug: str  # lower-case and unique
     email: str  # current work address, built from the company's email_pattern in ASCII
-    email_status: MailboxStatus  # what a verifier learns about email
+    email_status: MailboxStatus  # mailbox status that a verifier finds for email
     role_email: str | None  # shared department address, such as "sales@tesco.com"
     phone_e164: str | None  # direct dial
     phone_line_type: str  # libphonenumber's type name for phone_e164, or "unknown" without a phone
@@ -423,7 +423,7 @@ def _synthetic_registry_ids(domain: str, country: str) -> dict[str, str]:
 
 @functools.cache
 def _companies() -> tuple[tuple[SandboxCompany, ...], frozenset[str]]:
-    """Build every company once; the second value contains the ids of the dissolved ones."""
+    """Build every company once. The second value contains the ids of the dissolved ones."""
     companies: list[SandboxCompany] = []
     dissolved: set[str] = set()
     for index, spec in enumerate((*_REAL_COMPANIES, *_SYNTHETIC_COMPANIES), start=1):
@@ -756,14 +756,14 @@ _VANITY_SLUG_RATE: Final = 0.20
 # (mailbox closed) or cannot decide.
 _INVALID_EMAIL_RATE: Final = 0.05
 _UNKNOWN_EMAIL_RATE: Final = 0.02
-# People per company, relative, by size band; a company never gets more people than it has employees.
+# People per company, relative, by size band. A company never gets more people than it has employees.
 _PEOPLE_WEIGHT_BY_BAND: Final[Mapping[str, int]] = MappingProxyType({
     "1-10": 4, "11-50": 10, "51-200": 22, "201-1000": 34, "1001-5000": 48, "5001+": 90,
 })  # fmt: skip
 
 # Junior staff leave fewer public traces: this share of each seniority is "low profile", and every
 # provider's email probability for them is multiplied by the factor. Without it the union of all providers
-# would pass 90%; with it some people stay out of every provider's reach, as with real vendors.
+# would pass 90%. With it, some people stay out of every provider's reach, as with real vendors.
 _LOW_PROFILE_RATES: Final[Mapping[str, float]] = MappingProxyType({
     "entry": 0.40, "senior": 0.22, "manager": 0.08, "director": 0.05, "vp": 0.05, "c_level": 0.03,
 })  # fmt: skip
@@ -905,7 +905,7 @@ class _Profile:
     line_type: str
 
 
-# The module docstring's table lists these probabilities; change both together.
+# The module docstring's table lists these probabilities, so change both together.
 def _email_probability(provider: str, profile: _Profile) -> float:
     company = profile.company
     tech = company.industry in _TECH_INDUSTRIES
@@ -1040,21 +1040,21 @@ class _Generator:
         return drafts
 
     def _name(self, country: str, company: SandboxCompany) -> tuple[str, str]:
-        given = _GIVEN_NAMES[country]
+        given_names = _GIVEN_NAMES[country]
         family = _FAMILY_NAMES[country]
         double_rate = _DOUBLE_FAMILY_NAME_RATE.get(country, 0.0)
-        taken = self._names_at_company[company.id]
+        names_at_company = self._names_at_company[company.id]
         # Prefer names that are unique in the whole directory, so that a name-only lookup finds one person.
         # After 40 draws, a name unique at the company is enough.
         for attempt in range(200):
-            first_name = self._rng.choice(given)
+            first_name = self._rng.choice(given_names)
             last_name = self._rng.choice(family)
             if self._rng.random() < double_rate:
                 last_name = f"{last_name} {self._rng.choice(family)}"
             key = _name_key(first_name, last_name)
-            if key in taken or (attempt < 40 and key in self._names_anywhere):
+            if key in names_at_company or (attempt < 40 and key in self._names_anywhere):
                 continue
-            taken.add(key)
+            names_at_company.add(key)
             self._names_anywhere.add(key)
             return first_name, last_name
         raise RuntimeError(f"name pool for {country} exhausted at {company.domain}; generate fewer people")
@@ -1136,13 +1136,13 @@ class _Generator:
         first = _fold(first_name)
         last = _fold(last_name)
         local = company.email_pattern.format(first=first, last=last, f=first[:1], l=last[:1])
-        taken = self._local_parts[company.domain]
+        used_local_parts = self._local_parts[company.domain]
         candidate = local
         suffix = 2
-        while candidate in taken or candidate in _ROLE_LOCAL_PARTS:
+        while candidate in used_local_parts or candidate in _ROLE_LOCAL_PARTS:
             candidate = f"{local}{suffix}"
             suffix += 1
-        taken.add(candidate)
+        used_local_parts.add(candidate)
         return f"{candidate}@{company.domain}"
 
     def _email_status(self, company: SandboxCompany) -> MailboxStatus:
@@ -1323,8 +1323,8 @@ class Directory:
 
         "Last, First" is read as First Last, and a name in family-name-first order matches too.
         """
-        family, comma, given = full_name.partition(",")
-        text = f"{given} {family}" if comma else full_name
+        family_name, comma, given_name = full_name.partition(",")
+        text = f"{given_name} {family_name}" if comma else full_name
         key = _fold(text)
         return self._match_key(key, key, domain, company_name)
 
@@ -1377,7 +1377,7 @@ class Directory:
         return self._by_email.get(normalised) or self._by_stale_email.get(normalised)
 
     def match_phone(self, e164: str) -> SandboxPerson | None:
-        """Find a person by direct dial; any punctuation is accepted, and the number must be international."""
+        """Find a person by direct dial. Any punctuation is accepted, and the number must be international."""
         key = _phone_key(e164)
         return None if key is None else self._by_phone.get(key)
 
@@ -1394,13 +1394,13 @@ class Directory:
         return None
 
     def is_dissolved(self, company: SandboxCompany) -> bool:
-        """Return whether the company has been dissolved; it has no current employees or MX hosts."""
+        """Return whether the company has been dissolved. A dissolved company has no current employees or MX hosts."""
         return company.id in self._dissolved
 
     # Verifier facts ----------------------------------------------------------------------------------------
 
     def mailbox_status(self, address: str) -> MailboxStatus:
-        """Return what an email verifier would learn about ``address``.
+        """Return the mailbox status that an email verifier would report for ``address``.
 
         The checks run in this order: malformed -> "invalid"; disposable domain -> "disposable"; a
         person's current address -> their ``email_status``; a stale address -> "invalid"; free-mail or

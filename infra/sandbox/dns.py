@@ -1,7 +1,7 @@
 """A loopback DNS server that serves the sandbox directory's mail domains over UDP.
 
 It answers MX queries with the directory's MX hosts, A queries for those hosts with 127.0.0.1,
-NXDOMAIN for names the directory does not know, and an empty NOERROR answer (NODATA) for known
+NXDOMAIN for names that the directory does not contain, and an empty NOERROR answer (NODATA) for known
 names without records of the queried type. It answers only the queries it receives and never
 forwards or recurses, so it is safe to point a resolver at it with ``nameservers=["127.0.0.1"]``
 and ``port=server.port``.
@@ -81,7 +81,7 @@ class LoopbackDnsServer:
         self._extra_addresses = {_canonical(name): address for name, address in (extra_addresses or {}).items()}
         self._failing = frozenset(_canonical(name) for name in failing)
         # Company MX hosts may live outside the company's domain ("aspmx.l.google.com"), so
-        # they are indexed up front; free-mail and disposable hosts are found under their domain.
+        # they are indexed up front. Free-mail and disposable hosts are found under their domain.
         self._directory_hosts = frozenset(
             _canonical(host) for company in (directory.companies if directory else ()) for host in company.mx_hosts
         )
@@ -127,7 +127,7 @@ class LoopbackDnsServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket; calling it again does nothing."""
+        """Stop serving and close the socket. Calling it again does nothing."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -19,22 +19,22 @@ class FaultKind(StrEnum):
     SERVER_ERROR = "server_error"  # HTTP 500
     BAD_GATEWAY = "bad_gateway"  # HTTP 502
     UNAVAILABLE = "unavailable"  # HTTP 503
-    TIMEOUT = "timeout"  # the connection is held open without an answer
+    TIMEOUT = "timeout"  # the connection stays open and no response is sent
     MALFORMED = "malformed"  # HTTP 200 with a body that is not valid JSON
     ERROR_IN_200 = "error_in_200"  # HTTP 200 with the vendor's own error body
     UNAUTHORIZED = "unauthorized"  # HTTP 401 in the vendor's shape
-    QUOTA_EXHAUSTED = "quota_exhausted"  # the vendor's out-of-credits answer
+    QUOTA_EXHAUSTED = "quota_exhausted"  # the vendor's out-of-credits reply
 
 
 @dataclass
 class FaultPlan:
-    """How one provider misbehaves: a latency range, fault rates, and faults forced next."""
+    """One provider's fault settings: a latency range, fault rates, and the faults forced next."""
 
     latency_ms: tuple[float, float] = (0.0, 0.0)
     rates: dict[FaultKind, float] = field(default_factory=dict)
     forced: deque[FaultKind] = field(default_factory=deque)
     retry_after_seconds: int = 1
-    # How long a TIMEOUT fault holds the connection before closing it without an answer.
+    # Seconds a TIMEOUT fault keeps the connection open before closing it without a response.
     hold_seconds: float = 5.0
 
     def validate(self) -> None:

@@ -3,7 +3,7 @@
 An adapter's base URL in the sandbox is ``<sandbox url>/<provider>``, and the vendor's own
 paths follow (``/hunter/v2/email-finder``). Control endpoints live under ``/__sandbox``:
 
-- ``GET /__sandbox/health``: 200 once the server answers;
+- ``GET /__sandbox/health``: 200 once the server is up;
 - ``GET /__sandbox/stats``: calls per provider and route;
 - ``PUT /__sandbox/faults/<provider>``: a fault plan as JSON, such as
   ``{"latency_ms": [50, 200], "rates": {"throttled": 0.1}, "next": ["timeout"]}``;
@@ -80,20 +80,20 @@ class Route:
 
 
 class VendorApi(Protocol):
-    """What a vendor module gives the server."""
+    """The interface of a sandbox vendor module, as the server calls it."""
 
     provider: str
 
     def routes(self) -> list[Route]:
-        """The vendor's endpoints, relative to its ``/<provider>`` prefix."""
+        """Return the vendor's endpoints, relative to its ``/<provider>`` prefix."""
         ...
 
     def authenticate(self, request: SandboxRequest) -> bool:
-        """Whether the request carries the sandbox key the vendor's way."""
+        """Check that the request carries the sandbox key the way the vendor expects it."""
         ...
 
     def fault_response(self, kind: FaultKind, request: SandboxRequest, plan: FaultPlan) -> SandboxResponse:
-        """The vendor's own reply for ``kind`` (429 body and headers, 401 body, error inside a 200...)."""
+        """Build the vendor's own reply for ``kind`` (429 body and headers, 401 body, error inside a 200)."""
         ...
 
 
@@ -158,7 +158,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _write_or_hold(self, outcome: SandboxResponse | float) -> None:
         if isinstance(outcome, float):
-            # A TIMEOUT fault: hold the connection, then drop it without an answer.
+            # A TIMEOUT fault: keep the connection open, then close it without sending a response.
             time.sleep(outcome)
             self.close_connection = True
             return

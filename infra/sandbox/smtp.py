@@ -1,6 +1,6 @@
 """A loopback SMTP server that replies to recipient checks from the sandbox directory.
 
-It plays the receiving mail server for ``SmtpVerifier``: RCPT TO is answered from
+It plays the receiving mail server for ``SmtpVerifier``. Each RCPT TO reply follows
 ``directory.mailbox_status(address)``, and DATA is always rejected with 554, because a verifier
 never sends a message and the sandbox must never accept one.
 """
@@ -46,7 +46,7 @@ class MailboxDirectory(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RecipientCheck:
-    """One RCPT TO the server answered: the address as sent and the reply code."""
+    """One RCPT TO command that the server replied to: the address as sent and the reply code."""
 
     address: str
     code: int
@@ -106,7 +106,7 @@ class _Controller(Controller):
 class LoopbackSmtpServer:
     """An aiosmtpd server on an ephemeral loopback port whose RCPT replies follow the directory.
 
-    Directory statuses map to replies as a receiving server would answer: ``valid``,
+    Directory statuses map to the replies that a receiving server would send: ``valid``,
     ``catch_all`` and ``disposable`` get 250, ``invalid`` gets 550 5.1.1 and ``unknown`` gets
     450 4.2.0 (greylisting). ``accept_all`` makes it a catch-all server that accepts every
     recipient, and ``greylist_all`` defers every recipient. The directory may be ``None`` only
@@ -142,7 +142,7 @@ class LoopbackSmtpServer:
 
     @property
     def checks(self) -> tuple[RecipientCheck, ...]:
-        """The RCPT TO commands answered so far, in order."""
+        """The RCPT TO commands replied to so far, in order."""
         return self._handler.checks()
 
     def start(self) -> Self:
@@ -154,7 +154,7 @@ class LoopbackSmtpServer:
         return self
 
     def stop(self) -> None:
-        """Stop the server; calling it again does nothing."""
+        """Stop the server. Calling it again does nothing."""
         if self._controller is not None:
             self._controller.stop()
             self._controller = None

@@ -1,8 +1,8 @@
 """Benchmark: the cost of running a waterfall through the state machine, against a plain loop.
 
 Both sides call the same sandbox providers over loopback HTTP, with every provider's latency
-fixed at LATENCY_MS: the loop calls each adapter's ``find`` in order until the email is found;
-the state machine runs the generated definition in moto's interpreter on the local stack
+fixed at LATENCY_MS. The loop calls each adapter's ``find`` in order until the email is found.
+The state machine runs the generated definition in moto's interpreter on the local stack
 (plan, provider steps, settle with its DynamoDB writes). The printed ratio is state machine
 time over loop time for the same people; these machines are shared, so compare ratios.
 """

@@ -20,9 +20,27 @@ def _module_names() -> Iterator[str]:
         yield info.name
 
 
+def _is_cascade_module(name: str) -> bool:
+    return name == "cascade" or name.startswith("cascade.")
+
+
+@pytest.fixture(autouse=True)
+def _restore_cascade_modules() -> Iterator[None]:
+    """Put back exactly the modules that were loaded before the test.
+
+    The tests import fresh copies of every module. Leaving a copy behind would split process-wide
+    state, such as installed collaborators, between two copies of one module for later tests.
+    """
+    saved = {name: module for name, module in sys.modules.items() if _is_cascade_module(name)}
+    yield
+    for name in [name for name in sys.modules if _is_cascade_module(name)]:
+        del sys.modules[name]
+    sys.modules.update(saved)
+
+
 def _forget_cascade_modules(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(sys.modules):
-        if name == "cascade" or name.startswith("cascade."):
+        if _is_cascade_module(name):
             monkeypatch.delitem(sys.modules, name)
 
 

@@ -62,7 +62,7 @@ STORAGE_BUSY = ProblemType("storage-busy", 503, "Service busy")
 
 
 class ApiError(Exception):
-    """An error that the API returns as a problem document; ``retry_after`` (seconds) adds a Retry-After header."""
+    """An error that the API returns as a problem document. ``retry_after`` (seconds) adds a Retry-After header."""
 
     def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
         super().__init__(detail)
@@ -83,7 +83,10 @@ class UnauthenticatedError(ApiError):
 
 
 class ResourceNotFoundError(ApiError):
-    """The id is unknown or belongs to another API key; both get the same reply, so no key learns of another's ids."""
+    """The id is unknown or belongs to another API key.
+
+    Both cases get the same reply, so no key can discover another key's ids.
+    """
 
 
 class IdempotencyKeyReusedError(ApiError):
@@ -188,7 +191,7 @@ class Problem:
 
 
 def problem_type_of(error: BaseException) -> ProblemType:
-    """Return the problem type of ``error``'s class or nearest listed base class; unlisted errors are 500."""
+    """Return the problem type of ``error``'s class or nearest listed base class. Unlisted errors are 500."""
     if isinstance(error, RequestValidationError) and _is_json_error(error):
         return MALFORMED_REQUEST
     for cls in type(error).__mro__:
@@ -199,7 +202,7 @@ def problem_type_of(error: BaseException) -> ProblemType:
 
 
 def problem_for(error: BaseException, *, request_id: str | None, body_model: type[BaseModel] | None = None) -> Problem:
-    """Describe ``error`` as the problem to send; ``body_model`` names the accepted fields in a 422 reply."""
+    """Build the problem to send for ``error``. ``body_model`` names the accepted fields in a 422 reply."""
     problem_type = problem_type_of(error)
     if problem_type is INTERNAL_ERROR:
         detail = "the request failed because of an unexpected error on our side; retry it later"
@@ -245,7 +248,7 @@ def request_field_errors(
         kind = str(error.get("type", "value_error"))
         context = error.get("ctx")
         if kind == "value_error" and context is not None:
-            # field_errors reads a validator's own message from the exception kept in ctx.
+            # field_errors reads a validator's own message from the exception stored in ctx.
             details.append({"type": kind, "loc": location, "input": error.get("input"), "ctx": context})
         else:
             # A custom error keeps the type and the rendered message, including types pydantic does not define.

@@ -1,7 +1,7 @@
 """Ledger lines and the identifiers that make charging idempotent.
 
 A match id depends only on the API key, the request (or the bulk job and row) and the
-field, never on time or on which attempt wrote it: every retry, duplicate delivery or
+field, never on time or on which attempt wrote it. So every retry, duplicate delivery or
 concurrent duplicate of one charge computes the same id, and the ledger's conditional put
 lets exactly one of them through.
 """
@@ -25,7 +25,7 @@ class LineKind(StrEnum):
 
 
 def request_reference(*, request_id: str | None = None, job_id: str | None = None, row: int | None = None) -> str:
-    """The part of a match id that names what was enriched: a request, or a job's row."""
+    """Return the part of a match id that names what was enriched: a request, or a job's row."""
     if request_id and job_id is None and row is None:
         return f"request:{request_id}"
     if job_id and row is not None and request_id is None:
@@ -43,7 +43,7 @@ def refund_line_id(match: str) -> str:
 
 
 def usage_shard(line_id: str, shards: int) -> int:
-    """The counter shard of a line: stable for the line id, so a duplicate targets the same shard."""
+    """Return the counter shard of a line, which is stable for the line id so a duplicate hits the same shard."""
     return int(hashlib.sha256(line_id.encode()).hexdigest()[:8], 16) % shards
 
 

@@ -16,7 +16,7 @@ class FieldError:
 
 
 class InvalidInputError(ValueError):
-    """Input that parsed but cannot be used, such as a name field that holds two people."""
+    """Input that parsed but cannot be used, such as a name field that contains two people."""
 
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = errors
@@ -28,7 +28,7 @@ def _field_path(location: tuple[int | str, ...]) -> str:
 
 
 def field_errors(exc: ValidationError, model: type[BaseModel] | None = None) -> list[FieldError]:
-    """Turn a pydantic ``ValidationError`` into messages that name the field and say what is accepted."""
+    """Turn a pydantic ``ValidationError`` into messages that name the field and state what is accepted."""
     errors: list[FieldError] = []
     for error in exc.errors(include_url=False):
         path = _field_path(tuple(error["loc"]))

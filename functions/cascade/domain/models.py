@@ -23,7 +23,7 @@ Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class RequestedField(StrEnum):
-    """A contact field that a request asks for and that can be billed."""
+    """A contact field that a request can ask for and that can be billed."""
 
     EMAIL = "email"
     PHONE = "phone"
@@ -63,7 +63,7 @@ class EnrichmentStatus(StrEnum):
 
 
 class AttemptOutcome(StrEnum):
-    """How one provider call ended, in Cascade's vocabulary rather than the vendor's."""
+    """The outcome of one provider call, in Cascade's vocabulary rather than the vendor's."""
 
     FOUND = "found"
     NOT_FOUND = "not_found"

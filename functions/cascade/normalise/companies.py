@@ -689,7 +689,7 @@ def _extract_hints(display: str) -> tuple[str, list[str]]:
         if match is None or not _has_name_characters(text[: match.start()]):
             break
         if match.re is _TRADING_AS_RE and canonical_legal_form(match.group("name")) is not None:
-            # "Quillon t/a Ltd" names no other trading name; the form belongs to the company.
+            # "Quillon t/a Ltd" names no other trading name, so the form belongs to the company.
             break
         trailing.insert(0, " ".join(match.group("hint").split()))
         text = text[: match.start()].rstrip(_TRAILING_SEPARATORS)
@@ -748,13 +748,13 @@ def _split_legal_form(words: list[str]) -> tuple[list[str], _LegalForm | None, _
         if form is not None:
             matches.append((length, form))
 
-    kept: _LegalForm | None = None
+    unremovable_form: _LegalForm | None = None
     for length, form in reversed(matches):
         base_words = words[:-length]
         if _ends_with_conjunction(base_words):
             continue
         if not _is_name(base_words):
-            kept = kept or form
+            unremovable_form = unremovable_form or form
             continue
         return base_words, form, None
 
@@ -762,7 +762,7 @@ def _split_legal_form(words: list[str]) -> tuple[list[str], _LegalForm | None, _
         form = _matching_form(words[0], inside_name=True) if _is_cjk(words[0]) else None
         if form is not None and _is_name(words[1:]) and not _ends_with_conjunction(words[1:]):
             return words[1:], form, None
-    return words, None, kept
+    return words, None, unremovable_form
 
 
 def _ends_with_conjunction(words: list[str]) -> bool:

@@ -144,7 +144,7 @@ _HOUSEHOLD_WORDS = frozenset(
 _APOSTROPHES = frozenset("'\u2019\u02bc\u2018`\u00b4\u2032")
 _DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 _KEPT_PUNCTUATION = frozenset(".,-'")
-# Zero-width joiners shape Persian and Indic names, so they are kept; other format characters
+# Zero-width joiners shape Persian and Indic names, so they are kept. Other format characters
 # (byte-order marks, bidirectional marks) render as nothing and are removed.
 _KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
 _COMMAS = str.maketrans({"\u060c": ",", "\uff0c": ","})
@@ -228,7 +228,7 @@ def parse_person_name(
     ``full_name``, which fills only the parts that the split fields leave empty.
     """
     fields = {"full_name": full_name or "", "first_name": first_name or "", "last_name": last_name or ""}
-    shown = " / ".join(value for value in fields.values() if value.strip())
+    input_text = " / ".join(value for value in fields.values() if value.strip())
 
     for name, value in fields.items():
         if len(value) > MAX_NAME_LENGTH:
@@ -239,27 +239,27 @@ def parse_person_name(
                     f"send at most {MAX_NAME_LENGTH} characters with one person's name.",
                 )
             )
-    if not shown:
+    if not input_text:
         return _rejection(rejected("name_missing", "The name is empty; send full_name, or first_name and last_name."))
     if any(_EMAIL_RE.match(value.strip()) for value in fields.values()):
         return _rejection(
             rejected(
                 "name_missing",
-                f"The name {shown!r} is an email address; send the person's name instead.",
+                f"The name {input_text!r} is an email address; send the person's name instead.",
             )
         )
 
     prepared = {name: _prepare(value) for name, value in fields.items() if value.strip()}
     if any(item.multiple_people for item in prepared.values()):
-        return _rejection(_multiple_people_note(shown), multiple_people=True)
+        return _rejection(_multiple_people_note(input_text), multiple_people=True)
 
     split_given = "first_name" in prepared or "last_name" in prepared
     split_parts = _parse_split(prepared.get("first_name"), prepared.get("last_name")) if split_given else None
     full_parts = _parse_full(prepared["full_name"]) if "full_name" in prepared else None
     parts = _merge(split_parts, full_parts)
     if parts.multiple_people:
-        return _rejection(_multiple_people_note(shown), multiple_people=True)
-    return _build(parts, shown, list(prepared.values()))
+        return _rejection(_multiple_people_note(input_text), multiple_people=True)
+    return _build(parts, input_text, list(prepared.values()))
 
 
 def _rejection(note: Note, *, multiple_people: bool = False) -> PersonName:
@@ -278,10 +278,10 @@ def _rejection(note: Note, *, multiple_people: bool = False) -> PersonName:
     )
 
 
-def _multiple_people_note(shown: str) -> Note:
+def _multiple_people_note(input_text: str) -> Note:
     return rejected(
         "multiple_people",
-        f"The name {shown!r} names more than one person; send one person per row or request.",
+        f"The name {input_text!r} names more than one person; send one person per row or request.",
     )
 
 
@@ -404,7 +404,7 @@ def _clean_words(words: Iterable[str]) -> tuple[list[str], bool]:
 def _join_split_phd(words: list[str]) -> list[str]:
     joined: list[str] = []
     for word in words:
-        # "Ph. D." after a name is one suffix; on its own it could be two initials.
+        # "Ph. D." after a name is one suffix, but on its own it could be two initials.
         if len(joined) >= 2 and joined[-1].lower() == "ph." and word.lower() in {"d", "d."}:
             joined[-1] = f"{joined[-1]}{word}"
         else:
@@ -485,7 +485,7 @@ def _parse_full(prepared: _Prepared) -> _Parts:
 
 
 def _parse_split(first: _Prepared | None, last: _Prepared | None) -> _Parts:
-    given = [word for part in first.parts for word in part] if first else []
+    given_names = [word for part in first.parts for word in part] if first else []
     surname_parts = last.parts if last else []
     surname: list[str] = surname_parts[0] if surname_parts else []
     extra_suffixes: list[str] = []
@@ -495,7 +495,7 @@ def _parse_split(first: _Prepared | None, last: _Prepared | None) -> _Parts:
             extra_suffixes.extend(part)
         else:
             surname = [*surname, *part]
-    parts = _split_structure(given, surname)
+    parts = _split_structure(given_names, surname)
     for prepared in (first, last):
         if prepared:
             parts.suffixes.extend(prepared.bracket_suffixes)
@@ -565,7 +565,7 @@ def _assign_given_and_surname(parts: _Parts, names: list[str]) -> None:
     # NOTE: one string cannot show where a surname of several words starts unless a particle
     # marks it, so "Ada Berg Quill" has the middle name Berg and "Ada Van Quill" the surname
     # "Van Quill". A name read from "Quill, Ada" or from separate fields can therefore parse
-    # differently once joined into ``full``; send first_name and last_name to keep the split.
+    # differently once joined into ``full``. Send first_name and last_name to keep the split.
     vocabulary = _vocabulary()
     leading = names[0].lower()
     if leading in vocabulary.surname_only_particles or (
@@ -590,37 +590,37 @@ def _assign_given_and_surname(parts: _Parts, names: list[str]) -> None:
     parts.last = names[last_start:]
 
 
-def _split_structure(given: list[str], surname: list[str]) -> _Parts:
+def _split_structure(given_names: list[str], surname: list[str]) -> _Parts:
     # Suffixes are peeled from the end of the whole name, so "Ada" + "Quill V" reads like
-    # "Ada Quill V". They reach into the given names only when the surname is all suffixes.
-    rest, suffixes = _peel_suffixes([*given, *surname])
-    given, surname = rest[: len(given)], rest[len(given) :]
-    if given:
-        titles, given = _peel_honorifics(given)
+    # "Ada Quill V". They reach into the given_names names only when the surname is all suffixes.
+    rest, suffixes = _peel_suffixes([*given_names, *surname])
+    given_names, surname = rest[: len(given_names)], rest[len(given_names) :]
+    if given_names:
+        titles, given_names = _peel_honorifics(given_names)
     else:
         titles, surname = _peel_honorifics(surname)
 
-    names = [*given, *surname]
+    names = [*given_names, *surname]
     recased = _recase_if_single_case(names)
-    given, surname = recased[: len(given)], recased[len(given) :]
+    given_names, surname = recased[: len(given_names)], recased[len(given_names) :]
 
     start = 0
-    while start < len(given):
-        word = given[start]
+    while start < len(given_names):
+        word = given_names[start]
         # The surname counts as one name after the word, whatever its length.
-        names_after = len(given) - start - 1 + (1 if surname else 0)
+        names_after = len(given_names) - start - 1 + (1 if surname else 0)
         if _is_honorific(word) or (_is_ambiguous_title(word) and (word.endswith(".") or names_after >= 2)):
             start += 1
         else:
             break
-    titles = [*titles, *given[:start]]
-    given = given[start:]
+    titles = [*titles, *given_names[:start]]
+    given_names = given_names[start:]
 
-    first_end = 2 if len(given) >= 2 and given[0].lower() in _vocabulary().bound_first_names else 1
+    first_end = 2 if len(given_names) >= 2 and given_names[0].lower() in _vocabulary().bound_first_names else 1
     return _Parts(
         titles=titles,
-        first=given[:first_end],
-        middle=given[first_end:],
+        first=given_names[:first_end],
+        middle=given_names[first_end:],
         last=surname,
         suffixes=suffixes,
         recased=recased != names,
@@ -714,7 +714,7 @@ def _ascii(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", anyascii(text).lower())
 
 
-def _build(parts: _Parts, shown: str, prepared: list[_Prepared]) -> PersonName:
+def _build(parts: _Parts, input_text: str, prepared: list[_Prepared]) -> PersonName:
     title = " ".join(_display_title(word) for word in parts.titles)
     first = " ".join(parts.first)
     middle = " ".join(parts.middle)
@@ -727,14 +727,14 @@ def _build(parts: _Parts, shown: str, prepared: list[_Prepared]) -> PersonName:
         notes.append(
             repaired(
                 "characters_removed",
-                f"Removed symbols, emoji, pronouns or stray punctuation from the name {shown!r}.",
+                f"Removed symbols, emoji, pronouns or stray punctuation from the name {input_text!r}.",
             )
         )
     for item in prepared:
         notes.extend(
             assumed(
                 "nickname_dropped",
-                f"Dropped the nickname {nickname!r} from the name {shown!r}; email patterns use the given name.",
+                f"Dropped the nickname {nickname!r} from the name {input_text!r}; email patterns use the given name.",
             )
             for nickname in item.nicknames
         )
@@ -742,7 +742,7 @@ def _build(parts: _Parts, shown: str, prepared: list[_Prepared]) -> PersonName:
         notes.append(
             assumed(
                 "last_name_first",
-                f"Read the name {shown!r} as 'Last, First' because of its comma; "
+                f"Read the name {input_text!r} as 'Last, First' because of its comma; "
                 "send first_name and last_name separately to avoid the guess.",
             )
         )
@@ -751,7 +751,7 @@ def _build(parts: _Parts, shown: str, prepared: list[_Prepared]) -> PersonName:
         notes.append(
             rejected(
                 "name_missing",
-                f"The name {shown!r} contains no given name or surname; send the person's name.",
+                f"The name {input_text!r} contains no given name or surname; send the person's name.",
             )
         )
         return replace(_rejection(notes[-1]), notes=tuple(notes))
@@ -760,7 +760,7 @@ def _build(parts: _Parts, shown: str, prepared: list[_Prepared]) -> PersonName:
         notes.append(
             flagged(
                 "recased",
-                f"The name {shown!r} was all upper-case or all lower-case, so its capital letters "
+                f"The name {input_text!r} was all upper-case or all lower-case, so its capital letters "
                 f"were guessed as {full!r}.",
             )
         )
@@ -768,7 +768,7 @@ def _build(parts: _Parts, shown: str, prepared: list[_Prepared]) -> PersonName:
         notes.append(
             flagged(
                 "first_name_missing",
-                f"The name {shown!r} has no first name; email patterns that need a first name or "
+                f"The name {input_text!r} has no first name; email patterns that need a first name or "
                 "initial are skipped. Send first_name to use them.",
             )
         )
@@ -776,7 +776,7 @@ def _build(parts: _Parts, shown: str, prepared: list[_Prepared]) -> PersonName:
         notes.append(
             flagged(
                 "last_name_missing",
-                f"The name {shown!r} has no last name; email patterns that need a last name are "
+                f"The name {input_text!r} has no last name; email patterns that need a last name are "
                 "skipped. Send last_name to use them.",
             )
         )
@@ -786,7 +786,7 @@ def _build(parts: _Parts, shown: str, prepared: list[_Prepared]) -> PersonName:
         notes.append(
             flagged(
                 "ascii_form_missing",
-                f"The name {shown!r} has no ASCII transliteration, so no email patterns can be built "
+                f"The name {input_text!r} has no ASCII transliteration, so no email patterns can be built "
                 "from it; send a Latin-script spelling as well.",
             )
         )

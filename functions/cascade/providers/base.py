@@ -43,7 +43,7 @@ class RateLimit:
 
 @dataclass(frozen=True, slots=True)
 class ProviderCost:
-    """What one call costs Cascade, in US dollars (may be finer than a cent)."""
+    """The cost of one call to Cascade, in US dollars (may be finer than a cent)."""
 
     per_call: Decimal = Decimal("0")
     per_success: Decimal = Decimal("0")
@@ -105,7 +105,7 @@ class ProviderResult:
 
 @dataclass(frozen=True, slots=True)
 class VerificationResult:
-    """A hosted or local verifier's answer about one email address."""
+    """A hosted or local verifier's result for one email address."""
 
     outcome: AttemptOutcome
     verdict: EmailVerdict = EmailVerdict.UNKNOWN
@@ -120,7 +120,7 @@ class VerificationResult:
 
 @dataclass(frozen=True, slots=True)
 class PhoneLookupResult:
-    """A phone validator's answer about one number."""
+    """A phone validator's result for one number."""
 
     outcome: AttemptOutcome
     e164: str | None = None
@@ -136,7 +136,7 @@ class PhoneLookupResult:
 
 @dataclass(frozen=True, slots=True)
 class ProviderInfo:
-    """What the registry and the plan step need to know about a provider before calling it."""
+    """A provider's description, as the registry and the plan step read it before calling the provider."""
 
     name: str
     kind: ProviderKind

@@ -1,6 +1,6 @@
 """Vendor credentials: one Secrets Manager secret per provider on AWS, configuration locally.
 
-A secret holds a JSON object of the fields that provider needs (``{"api_key": "..."}``,
+A secret contains a JSON object of the fields that provider needs (``{"api_key": "..."}``,
 or ``{"account_sid": "...", "auth_token": "..."}`` for Twilio). Secrets are read on first
 use and cached for the life of the execution environment. A provider without credentials
 is skipped by the plan and reported as ``skipped_no_credentials``; it is never called.
@@ -37,7 +37,7 @@ class StaticCredentials:
 
 
 class SecretsManagerCredentials:
-    """Reads ``<prefix><provider>`` from Secrets Manager once per provider and caches the answer."""
+    """Read ``<prefix><provider>`` from Secrets Manager once per provider and cache the result."""
 
     def __init__(self, client_factory: Callable[[], SecretsManagerClient], prefix: str) -> None:
         self._client_factory = client_factory

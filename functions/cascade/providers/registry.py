@@ -1,4 +1,4 @@
-"""The provider registry: every provider Cascade knows, and how to build the configured ones.
+"""The provider registry: every provider Cascade supports, and how to build the configured ones.
 
 The registry is the single list that the plan step, the state-machine definition and the
 sandbox are checked against. Adding a provider means adding its module and one entry to
@@ -78,7 +78,7 @@ class Availability(StrEnum):
 
 
 def all_provider_infos() -> tuple[ProviderInfo, ...]:
-    """Every provider, the pattern source included, in registry order."""
+    """Return every provider, the pattern source included, in registry order."""
     return (*(entry.info for entry in _ENTRIES), PATTERN)
 
 
@@ -134,7 +134,7 @@ class ProviderRegistry:
         return adapter if isinstance(adapter, ContactFinder) else None
 
     def verifiers(self) -> list[EmailVerifier]:
-        """The configured hosted email verifiers, in registry order."""
+        """Return the configured hosted email verifiers, in registry order."""
         found: list[EmailVerifier] = []
         for entry in _ENTRIES:
             if entry.info.kind is ProviderKind.EMAIL_VERIFIER:

@@ -54,7 +54,7 @@ _TABLE_WAIT_MAX_ATTEMPTS = 60
 
 
 class StorageError(Exception):
-    """A DynamoDB request failed; ``code`` is the AWS error code, or a cancellation reason code."""
+    """A DynamoDB request failed. ``code`` is the AWS error code, or a cancellation reason code."""
 
     def __init__(self, message: str, *, code: str) -> None:
         super().__init__(message)
@@ -62,7 +62,7 @@ class StorageError(Exception):
 
 
 class RetryableStorageError(StorageError):
-    """A DynamoDB request was throttled or conflicted with a concurrent one; sending it again is safe."""
+    """A DynamoDB request was throttled or conflicted with a concurrent one, so sending it again is safe."""
 
 
 class TableNotFoundError(StorageError):
@@ -100,7 +100,7 @@ def client_factory(*, region_name: str | None = None, endpoint_url: str | None =
 
 
 def _new_client(*, region_name: str | None, endpoint_url: str | None) -> DynamoDBClient:
-    import boto3  # noqa: PLC0415 - boto3 costs about 100 ms to import; only the first client pays it
+    import boto3  # noqa: PLC0415 - boto3 costs about 100 ms to import, so only the first client pays it
     from botocore.config import Config  # noqa: PLC0415
 
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
@@ -108,7 +108,7 @@ def _new_client(*, region_name: str | None, endpoint_url: str | None) -> DynamoD
 
 
 class LazyClient:
-    """A DynamoDB client given directly, or built by a factory on first use and kept."""
+    """A DynamoDB client passed in directly, or built by a factory on first use and then reused."""
 
     def __init__(self, source: ClientSource) -> None:
         self._source = source
@@ -126,7 +126,7 @@ class LazyClient:
 
 
 def require_aware(moment: datetime, name: str) -> None:
-    """Raise ``ValueError`` when ``moment`` has no time zone; ``name`` is the argument named in the message."""
+    """Raise ``ValueError`` when ``moment`` has no time zone. ``name`` is the argument named in the message."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} {moment.isoformat()} has no time zone; send an aware datetime, such as in UTC")
 
@@ -142,7 +142,7 @@ def cancellation_codes(error: ClientError) -> tuple[str, ...]:
 
 
 def storage_error(error: ClientError, *, operation: str) -> StorageError:
-    """Map a ``ClientError`` to the storage exception for its code; ``operation`` names the step in the message."""
+    """Map a ``ClientError`` to the storage exception for its code. ``operation`` names the step in the message."""
     code = error_code(error)
     if code == "TransactionCanceledException":
         faults = [reason for reason in cancellation_codes(error) if reason != _NO_REASON]

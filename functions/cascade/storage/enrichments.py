@@ -72,7 +72,7 @@ class EnrichmentRepository:
             raise storage_error(error, operation=f"storing enrichment {result.id}") from error
 
     def get(self, enrichment_id: str, key_id: str) -> EnrichmentResult | None:
-        """Return the result ``enrichment_id`` if ``key_id`` stored it and it has not expired, else ``None``.
+        """Return the result with id ``enrichment_id`` if ``key_id`` stored it and it has not expired, else ``None``.
 
         An unknown id, an id of another key, an expired result and a text that is not an enrichment id
         all return ``None``, so the API can send the same reply to each.

@@ -76,7 +76,7 @@ def contact_identity(person: NormalisedPerson) -> str | None:
 
 
 class FreshnessStore:
-    """Reads and writes last verified values; ``retention_days`` sets when each item expires."""
+    """Reads and writes last verified values. ``retention_days`` sets when each item expires."""
 
     def __init__(self, client: ClientSource, *, table: str, retention_days: int) -> None:
         if retention_days < 1:
@@ -90,8 +90,9 @@ class FreshnessStore:
     ) -> FreshValue | None:
         """Return the stored value if it was verified within ``max_age_days`` of ``now``, else ``None``.
 
-        A value marked bounced, or past its ``expires_at``, is never returned: DynamoDB deletes
-        expired items only some time after they expire. ``max_age_days=0`` always returns ``None``.
+        A value marked bounced is never returned. Neither is one past its ``expires_at``, because
+        DynamoDB deletes expired items only some time after they expire. ``max_age_days=0`` always
+        returns ``None``, and a negative ``max_age_days`` raises ``ValueError``.
         """
         if max_age_days < 0:
             raise ValueError(f"max_age_days is {max_age_days}; send 0 or more")

@@ -7,7 +7,7 @@ the claim. A claim older than ``in_progress_timeout`` belongs to a request whose
 the next request with the same body takes it over. ``expires_at`` (epoch seconds) is the TTL
 attribute: after ``ttl`` the key can be used again as if it were new.
 
-This store only decides which response a client sees. It does not protect money: the ledger's
+This store only decides which response a client receives. It does not protect money: the ledger's
 conditional writes do, because a retried request gets the same match ids.
 """
 
@@ -42,7 +42,7 @@ _BEGIN_ATTEMPTS = 3
 
 class BeginOutcome(StrEnum):
     NEW = "new"
-    """No usable record existed: this request holds the claim and must run, then complete or release."""
+    """No usable record existed, so this request owns the claim and must run, then complete or release."""
     REPLAY = "replay"
     """The first request with this key and body finished: send its status and body again."""
     MISMATCH = "mismatch"
@@ -53,7 +53,7 @@ class BeginOutcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyBegin:
-    """The result of ``begin``: ``token`` is set for ``NEW``, ``status`` and ``body`` for ``REPLAY``."""
+    """The result of ``begin``. ``token`` is set for ``NEW``, and ``status`` and ``body`` for ``REPLAY``."""
 
     outcome: BeginOutcome
     token: str | None = None
@@ -111,7 +111,7 @@ class IdempotencyStore:
         )
 
     def complete(self, key_id: str, idempotency_key: str, token: str, *, status: int, body: str, now: datetime) -> bool:
-        """Store the response of the claim ``token``; return ``False`` when another request took the claim over."""
+        """Store the response of the claim ``token``, or return ``False`` when another request took the claim over."""
         pk = _partition_key(key_id, idempotency_key)
         require_aware(now, "now")
         client = self._client.get()
@@ -138,7 +138,10 @@ class IdempotencyStore:
         return True
 
     def release(self, key_id: str, idempotency_key: str, token: str) -> bool:
-        """Delete the in-progress claim ``token`` so that a retry starts afresh; ``False`` when it is not held."""
+        """Delete the in-progress claim ``token`` so that a retry starts afresh.
+
+        Returns ``False`` when ``token`` does not own the claim.
+        """
         pk = _partition_key(key_id, idempotency_key)
         client = self._client.get()
         try:
@@ -156,7 +159,7 @@ class IdempotencyStore:
         return True
 
     def _claim(self, pk: str, body_hash: str, token: str, now: datetime) -> Mapping[str, AttributeValueTypeDef] | None:
-        """Put a new claim; return ``None`` when it was written, else the record in the way (empty if it vanished)."""
+        """Put a new claim and return ``None`` when it was written, else the record in its way (empty if gone)."""
         stale_before = now - self._in_progress_timeout
         client = self._client.get()
         try:

@@ -3,7 +3,7 @@
 The authorizer reads an item by its digest (``pk``) with a strongly consistent read, so a key
 works as soon as ``create`` returns and a revocation is seen by the next uncached request.
 Operators address keys by their public id through the ``by_key_id`` index and list an account's
-keys through ``by_account``. Both indexes are eventually consistent: on AWS a key created a moment
+keys through ``by_account``. Both indexes are eventually consistent. On AWS a key created a moment
 ago can be missing from ``get``, ``list``, ``revoke`` and ``update_plan`` for about a second.
 """
 
@@ -97,7 +97,7 @@ class ApiKeyRepository:
         return None if item is None else key_from_item(item)
 
     def get(self, key_id: str) -> ApiKey | None:
-        """Return the key with the public id ``key_id``, or ``None``; reads the eventually consistent index."""
+        """Return the key with the public id ``key_id``, or ``None``, from the eventually consistent index."""
         found = self._find_by_key_id(key_id)
         return None if found is None else found[1]
 
@@ -143,7 +143,10 @@ class ApiKeyRepository:
         return key_from_item(reply["Attributes"])
 
     def update_plan(self, key_id: str, plan: KeyPlan) -> ApiKey:
-        """Replace the plan of ``key_id`` and return the updated record; raises ``KeyNotFoundError``."""
+        """Replace the plan of ``key_id`` and return the updated record.
+
+        Raises ``KeyNotFoundError`` when no key has the id.
+        """
         found = self._find_by_key_id(key_id)
         if found is None:
             raise KeyNotFoundError(key_id)
@@ -213,8 +216,8 @@ class ApiKeyRepository:
         found = self._query(request, operation=f"reading API key {key_id}")
         if len(found) > 1:
             raise StorageError(
-                f"{len(found)} API keys share the id {key_id!r}; "
-                "issue their owners new keys, then delete these items by pk",
+                f"{len(found)} API keys share the id {key_id!r}. "
+                "Issue their owners new keys, then delete these items by pk.",
                 code="DuplicateKeyId",
             )
         return found[0] if found else None
@@ -235,7 +238,7 @@ class ApiKeyRepository:
 
 
 def key_to_item(key: ApiKey, key_hash: str) -> dict[str, AttributeValueTypeDef]:
-    """Return the table item of ``key`` stored under ``key_hash``; unset optional fields are left out."""
+    """Return the table item of ``key`` stored under ``key_hash``. Unset optional fields are left out."""
     item: dict[str, AttributeValueTypeDef] = {
         "pk": {"S": key_hash},
         "key_id": {"S": key.key_id},
@@ -254,7 +257,7 @@ def key_to_item(key: ApiKey, key_hash: str) -> dict[str, AttributeValueTypeDef]:
 
 
 def key_from_item(item: Mapping[str, AttributeValueTypeDef]) -> ApiKey:
-    """Rebuild an ``ApiKey`` from its table item; raises ``StorageError`` when the item is malformed."""
+    """Rebuild an ``ApiKey`` from its table item. Raises ``StorageError`` when the item is malformed."""
 
     def optional_text(name: str) -> str | None:
         value = item.get(name)

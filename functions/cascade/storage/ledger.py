@@ -101,7 +101,7 @@ class LedgerRepository:
         exists. Raises ``RetryableStorageError`` on throttling, a conflicting concurrent
         transaction or a transient fault, and ``StorageError`` on other failures. After an error
         the transaction may still have committed (its reply can be lost), so the caller sends the
-        same line again: that returns ``DUPLICATE`` if the first attempt was written.
+        same line again. That call returns ``DUPLICATE`` if the first attempt was written.
         """
         if line.kind is not LineKind.CHARGE:
             raise ValueError(f"line {line.line_id!r} is a {line.kind.value} line; write refunds with refund()")
@@ -169,7 +169,7 @@ class LedgerRepository:
         return self._write(refund, operation=f"refunding {match_id}", extra={"refund_reason": {"S": reason}})
 
     def get(self, line_id: str) -> LedgerLine | None:
-        """Read one line by id with a strongly consistent read; ``None`` when there is none."""
+        """Read one line by id with a strongly consistent read, or return ``None`` when there is none."""
         client = self._client.get()
         try:
             reply = client.get_item(
@@ -250,7 +250,7 @@ class LedgerRepository:
             client.transact_write_items(TransactItems=items)
         except client.exceptions.ClientError as error:
             # The ledger put is the first item, so its reason is the first code. A failed
-            # condition means the line exists; ledger lines are never deleted, so this is final.
+            # condition means the line exists. This repository never deletes ledger lines, so this is final.
             reasons = cancellation_codes(error)
             if error_code(error) == "TransactionCanceledException" and reasons[:1] == ("ConditionalCheckFailed",):
                 return ChargeOutcome.DUPLICATE
@@ -259,7 +259,7 @@ class LedgerRepository:
 
 
 def line_to_item(line: LedgerLine) -> dict[str, AttributeValueTypeDef]:
-    """Return the ledger item of a line with ``charged_at`` in UTC; optional fields that are ``None`` are left out."""
+    """Return the ledger item of a line with ``charged_at`` in UTC. Optional fields that are ``None`` are left out."""
     charged_at = _utc_text(line.charged_at)
     item: dict[str, AttributeValueTypeDef] = {
         "pk": {"S": _LINE_PREFIX + line.line_id},
@@ -287,7 +287,7 @@ def line_to_item(line: LedgerLine) -> dict[str, AttributeValueTypeDef]:
 
 
 def line_from_item(item: Mapping[str, AttributeValueTypeDef]) -> LedgerLine:
-    """Rebuild a ``LedgerLine`` from its ledger item; ``charged_at`` comes back in UTC."""
+    """Rebuild a ``LedgerLine`` from its ledger item, with ``charged_at`` in UTC."""
 
     def text(name: str) -> str:
         return item[name]["S"]

@@ -25,8 +25,8 @@ Keys (every key attribute is a string):
   - ``pk = "<enrichment id>"``; ``key_id`` and ``account_id`` are checked on every read;
     ``expires_at`` is the TTL attribute (the contact-data retention period).
 ``idempotency``: ``Idempotency-Key`` records of the HTTP API.
-  - ``pk = "<key id>#<idempotency key>"``; holds the request body's hash and the first
-    response; ``expires_at`` is the TTL attribute.
+  - ``pk = "<key id>#<idempotency key>"``. The item contains the request body's hash and the
+    first response, and ``expires_at`` is the TTL attribute.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Entries are hashes, so the list itself contains no names, profiles or addresses. A contact is
 suppressed when any of its identities (LinkedIn profile, name at company domain, email) is
-on the account's list; the waterfall checks this before it calls any provider.
+on the account's list. The waterfall checks this before it calls any provider.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ _IDENTITY = re.compile(r"(li|nd|em)#[0-9a-f]{64}")
 # DynamoDB's per-request limits for BatchWriteItem and BatchGetItem.
 _WRITE_BATCH = 25
 _GET_BATCH = 100
-# Unprocessed items are sent again after 0.05, 0.1, 0.2 ... seconds; after this many tries the call fails.
+# Unprocessed items are sent again after 0.05, 0.1, 0.2 ... seconds. After this many tries the call fails.
 _BATCH_ATTEMPTS = 6
 _BATCH_BASE_DELAY_SECONDS = 0.05
 
@@ -67,7 +67,7 @@ class SuppressionStore:
         self._sleep = sleep
 
     def add(self, account_id: str, identities: Iterable[str]) -> None:
-        """Add ``identities`` (from ``suppression_identities``) to the account's list; adding one twice is harmless."""
+        """Add ``identities`` (from ``suppression_identities``) to the account's list. Adding one twice is harmless."""
         keys = _keys(account_id, identities)
         for start in range(0, len(keys), _WRITE_BATCH):
             requests: list[WriteRequestTypeDef] = [

@@ -26,7 +26,7 @@ _MAX_SHARDS = 100
 
 @dataclass(frozen=True, slots=True)
 class FieldUsage:
-    """Net line count and net amount in micro-dollars of one field in a month; refunds subtract from both."""
+    """Net line count and net amount in micro-dollars of one field in a month. Refunds subtract from both."""
 
     count: int
     amount_micros: int
@@ -34,7 +34,7 @@ class FieldUsage:
 
 @dataclass(frozen=True, slots=True)
 class MonthUsage:
-    """A key's usage in one calendar month (UTC); ``by_field`` has an entry for every ``RequestedField``."""
+    """A key's usage in one calendar month (UTC). ``by_field`` has an entry for every ``RequestedField``."""
 
     key_id: str
     month: str
@@ -59,7 +59,7 @@ def usage_sort_key(field: RequestedField, shard: int) -> str:
 
 
 class UsageRepository:
-    """Reads the usage counters; only ``LedgerRepository`` writes them, in the same transaction as each line."""
+    """Reads the usage counters. Only ``LedgerRepository`` writes them, in the same transaction as each line."""
 
     def __init__(self, client: ClientSource, *, usage_table: str) -> None:
         self._client = LazyClient(client)

@@ -33,7 +33,7 @@ class EmailVerification:
     ``address`` is the normalised address, or the input as supplied when its syntax is rejected,
     in which case ``ascii_address`` is ``None``. ``ascii_address`` is also ``None`` when the local
     part needs SMTPUTF8. ``verifier`` names the provider whose result set the verdict and is
-    ``None`` when a local check decided or no verifier answered. ``detail`` says why the verdict is
+    ``None`` when a local check decided or no verifier returned a verdict. ``detail`` explains why the verdict is
     what it is and contains no address. ``notes`` are the email normaliser's notes.
     """
 

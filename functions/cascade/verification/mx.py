@@ -1,6 +1,6 @@
 """MX lookups: which hosts accept mail for a domain, or why none do.
 
-``DnsMxResolver`` asks DNS through dnspython and follows RFC 5321 section 5.1: a domain without
+``DnsMxResolver`` queries DNS through dnspython and follows RFC 5321 section 5.1: a domain without
 MX records but with an address record receives mail at that address (the implicit MX). A null
 MX (a single ``0 .`` record, RFC 7505) declares that the domain accepts no mail.
 """
@@ -18,8 +18,8 @@ import dns.exception
 import dns.name
 import dns.resolver
 
-# Positive and negative answers are reused for this long. Short on purpose: a warm Lambda
-# environment lives for hours, and a domain that moves its mail should not stay wrong for long.
+# Positive and negative answers are reused for this long. It is short on purpose, because a warm
+# Lambda environment lives for hours and a domain that moves its mail should not stay wrong for long.
 DEFAULT_CACHE_TTL_SECONDS = 300.0
 _MAX_CACHE_ENTRIES = 4096
 # Preference of the implicit MX, which has no record and so no preference of its own.
@@ -64,7 +64,7 @@ class MxAnswer:
 
 class MxResolver(Protocol):
     def resolve_mx(self, domain: str) -> MxAnswer:
-        """Look up the mail hosts of an ASCII (punycode) domain; never raise on DNS failures."""
+        """Look up the mail hosts of an ASCII (punycode) domain, reporting DNS failures in the answer, not raising."""
         ...
 
 
@@ -73,7 +73,7 @@ class DnsMxResolver:
 
     Without a ``resolver`` the system configuration (``/etc/resolv.conf``) is read on the
     first lookup, not at construction, so building one costs nothing. Answers with status
-    ``error`` are not cached, so the next call asks again.
+    ``error`` are not cached, so the next call queries again.
     """
 
     def __init__(

@@ -2,7 +2,7 @@
 
 The verdict states whether the number is valid, never whether it is in service. The numbering
 plan gives a line type for every valid number, but in shared plans such as the US and Canada it
-is ``fixed_line_or_mobile``, which stays as it is: only a validator with carrier data can say
+is ``fixed_line_or_mobile``, which stays as it is: only a validator with carrier data can return
 ``mobile`` for such a number.
 """
 
@@ -27,7 +27,7 @@ class PhoneVerification:
     ``line_type_source`` is ``"numbering_plan"`` or the name of the validator whose line type
     was used, and ``carrier`` comes only from a validator. ``detail`` explains why the verdict and
     line type are what they are and contains no number. ``notes`` are the phone normaliser's
-    notes, and ``attempts`` holds the validator call when one was made.
+    notes, and ``attempts`` contains the validator call when one was made.
     """
 
     e164: str | None
@@ -45,11 +45,11 @@ class PhoneVerification:
 def verify_phone(
     number: str, *, country: str | None, default_region: str, validator: PhoneValidator | None = None
 ) -> PhoneVerification:
-    """Normalise one number and, when a validator is given, ask it once about the E.164 form.
+    """Normalise one number and, when a validator is set, call it once with the E.164 form.
 
-    A validator answer (outcome ``found``) replaces the numbering plan's verdict and line type,
+    A validator result with outcome ``found`` replaces the numbering plan's verdict and line type,
     except where the validator returns ``unknown`` for either, which keeps the plan's value.
-    A failed validator call keeps the plan's answer and says so in ``detail``. A number that
+    A failed validator call keeps the plan's verdict and notes that in ``detail``. A number that
     normalisation rejects is ``invalid`` and reaches no validator. Raises ``ValueError`` only for
     a ``default_region`` without a numbering plan, as ``normalise_phone`` does.
     """

@@ -37,7 +37,7 @@ INFO = ProviderInfo(
     # greylist or block a client that opens many sessions in a short time.
     rate_limit=RateLimit(requests=60, per_seconds=60.0),
     api_version="RFC 5321",
-    # There is no base URL: each check connects to the MX hosts of the address's domain.
+    # There is no base URL, because each check connects to the MX hosts of the address's domain.
     default_base_url="",
 )
 
@@ -47,7 +47,7 @@ _ACCEPTED = frozenset({250, 251})
 _MAILBOX_REJECTED = frozenset({550, 551, 553})
 # The enhanced status code (RFC 3463) at the start of a reply text, such as "5.1.1".
 _ENHANCED_STATUS = re.compile(rb"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
-# RFC 3463 subject 1 is "addressing status" (bad mailbox, bad domain); 5.2.1 is "mailbox disabled".
+# RFC 3463 subject 1 is "addressing status" (bad mailbox, bad domain), and 5.2.1 is "mailbox disabled".
 _ADDRESSING_SUBJECT = 1
 _MAILBOX_DISABLED = (2, 1)
 _PROBE_LENGTH = 20
@@ -73,7 +73,7 @@ class _Reply:
 
     @property
     def text(self) -> str:
-        """The code and enhanced status code, such as "550 5.1.1"; never the server's free text."""
+        """The code and enhanced status code, such as "550 5.1.1", without the server's free text."""
         if self.enhanced_text is None:
             return str(self.code)
         return f"{self.code} {self.enhanced_text}"
@@ -244,47 +244,47 @@ class SmtpVerifier:
 def _verdict(probe: _Reply, reply: _Reply) -> VerificationResult:
     """Turn the replies to RCPT TO for the random probe address and for the address into a verdict."""
     if probe.accepted:
-        return _answered(
+        return _session_result(
             reply,
             EmailVerdict.CATCH_ALL,
             f"the server accepted a random address at the domain ({probe.text}), so it accepts every address "
             f"and the reply {reply.text} proves nothing",
         )
     if probe.code < 0 or reply.code < 0:
-        return _answered(reply, None, "the mail server sent a reply without a status code")
+        return _session_result(reply, None, "the mail server sent a reply without a status code")
     if reply.accepted:
         if probe.deferred:
-            return _answered(
+            return _session_result(
                 reply,
                 EmailVerdict.UNKNOWN,
                 f"the server accepted the address but deferred the random probe address ({probe.text}), "
                 "so a catch-all domain cannot be ruled out",
             )
-        return _answered(
+        return _session_result(
             reply,
             EmailVerdict.VALID,
             f"the server accepted the address ({reply.text}) and rejected a random one ({probe.text})",
         )
     if reply.deferred:
-        return _answered(
+        return _session_result(
             reply,
             EmailVerdict.UNKNOWN,
             f"the server deferred the address ({reply.text}), as greylisting does; check it again later",
         )
     if _names_unknown_mailbox(reply):
-        return _answered(reply, EmailVerdict.INVALID, f"the server rejected the mailbox ({reply.text})")
+        return _session_result(reply, EmailVerdict.INVALID, f"the server rejected the mailbox ({reply.text})")
     if 500 <= reply.code < 600:
-        return _answered(
+        return _session_result(
             reply,
             EmailVerdict.UNKNOWN,
             f"the server rejected the address ({reply.text}) for a reason other than an unknown mailbox, "
             "such as a policy block of the sender",
         )
-    return _answered(reply, None, f"the server answered RCPT TO with the unexpected code {reply.code}")
+    return _session_result(reply, None, f"the server replied to RCPT TO with the unexpected code {reply.code}")
 
 
-def _answered(reply: _Reply, verdict: EmailVerdict | None, detail: str) -> VerificationResult:
-    """Build the result of a completed session; ``verdict`` is ``None`` when the replies made no sense."""
+def _session_result(reply: _Reply, verdict: EmailVerdict | None, detail: str) -> VerificationResult:
+    """Build the result of a completed session. ``verdict`` is ``None`` when the replies made no sense."""
     if verdict is None:
         return VerificationResult(
             AttemptOutcome.BAD_RESPONSE,
@@ -314,7 +314,7 @@ def _session_refused(command: str, code: int) -> VerificationResult:
     # A rejected session reveals nothing about the mailbox. A 4xx may pass later, but a 5xx
     # usually means that the server blocks this client, which no retry fixes.
     outcome = AttemptOutcome.TRANSIENT_ERROR if 400 <= code < 500 else AttemptOutcome.BAD_RESPONSE
-    return VerificationResult(outcome, detail=f"the mail server answered {command} with {code}")
+    return VerificationResult(outcome, detail=f"the mail server replied to {command} with {code}")
 
 
 def _probe_local_part() -> str:

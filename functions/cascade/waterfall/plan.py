@@ -100,12 +100,12 @@ def plan_waterfall(start: WaterfallInput, dependencies: WaterfallDependencies) -
 
 
 def _ready_providers(
-    state: WaterfallState, order: Sequence[str], wanted: set[RequestedField], dependencies: WaterfallDependencies
+    state: WaterfallState, order: Sequence[str], sought: set[RequestedField], dependencies: WaterfallDependencies
 ) -> list[str]:
-    """Keep the providers that can return a wanted field; record those without credentials as skipped."""
+    """Keep the providers that can return a sought field, and record those without credentials as skipped."""
     ready: list[str] = []
     for name in order:
-        if not dependencies.registry.info(name).fields & wanted:
+        if not dependencies.registry.info(name).fields & sought:
             continue
         if dependencies.registry.availability(name) is Availability.NO_CREDENTIALS:
             state.attempts.append(_skipped(name, AttemptOutcome.SKIPPED_NO_CREDENTIALS, "no credentials configured"))
@@ -152,7 +152,7 @@ def split_by_budget(
     """Split ``fields`` into those the row can pay for and those it cannot, taking them in request order.
 
     A field is affordable when its price fits in what ``max_amount`` leaves after the fields
-    before it; ``None`` means no limit.
+    before it. ``None`` means no limit.
     """
     if max_amount is None:
         return list(fields), []

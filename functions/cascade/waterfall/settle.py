@@ -98,7 +98,7 @@ def providers_unavailable(state: WaterfallState) -> bool:
 
 
 def _email_suppressed(state: WaterfallState, dependencies: WaterfallDependencies) -> bool:
-    # The plan checked the person; only now is there an address to check against the list.
+    # The plan checked the person. Only now is there an address to check against the list.
     email = state.found.email
     if email is None:
         return False
@@ -164,7 +164,7 @@ def _charge(
     outcome = dependencies.ledger.charge_with_retry(line)
     if outcome is ChargeOutcome.CHARGED:
         return line
-    # Ledger lines are never deleted, so a duplicate's line is there to read; its stored amount,
+    # Ledger lines are never deleted, so a duplicate's line is there to read. Its stored amount,
     # provider and verdict are what was billed.
     return dependencies.ledger.get(line_id) or line
 

@@ -44,7 +44,7 @@ _ADVANCE_OUTCOMES = frozenset(
 _EMAIL_RANK = {EmailVerdict.VALID: 0, EmailVerdict.CATCH_ALL: 1, EmailVerdict.UNKNOWN: 2}
 _PHONE_RANK = {PhoneVerdict.VALID: 0, PhoneVerdict.UNKNOWN: 1}
 _DISCARDED_EMAIL = frozenset({EmailVerdict.INVALID, EmailVerdict.DISPOSABLE})
-# The error names a Catch reports, mapped to the attempt outcome they stand for.
+# The error names that a Catch reports, each mapped to the attempt outcome it represents.
 _FAILURE_OUTCOMES = {
     "States.Timeout": AttemptOutcome.TIMEOUT,
     "ProviderThrottledError": AttemptOutcome.THROTTLED,
@@ -93,8 +93,8 @@ def run_step(provider: str, state: WaterfallState, dependencies: WaterfallDepend
     if outcome in (AttemptOutcome.TRANSIENT_ERROR, AttemptOutcome.TIMEOUT):
         raise ProviderTransientError(f"provider {provider} returned {outcome.value}: {result.detail or 'no detail'}")
     if outcome is AttemptOutcome.FOUND:
-        kept = _take_candidates(state, provider, result, fields, dependencies)
-        if kept:
+        any_usable = _take_candidates(state, provider, result, fields, dependencies)
+        if any_usable:
             _record(state, provider, AttemptOutcome.FOUND, latency_ms, result.detail)
         else:
             detail = "every candidate returned was invalid, disposable or failed verification"

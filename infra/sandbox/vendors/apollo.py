@@ -1,6 +1,6 @@
 """Apollo People Enrichment v1 as the sandbox serves it: ``POST /api/v1/people/match``.
 
-The key comes in the ``x-api-key`` header; the parameters as query parameters, as documented,
+The key comes in the ``x-api-key`` header. The parameters come as query parameters, as documented,
 or as a JSON body, which Apollo accepts in practice. No match is HTTP 200 with ``person: null``,
 and a bad key gets Apollo's plain-text 401. Apollo does not document its error codes, the exact
 ``email_status`` strings or the phone fields, so those are inferred (lower-case snake case,
@@ -116,7 +116,7 @@ class ApolloSandbox:
             return SandboxResponse(502, _BAD_GATEWAY_HTML.encode(), {"Content-Type": "text/html"})
         if kind is FaultKind.UNAVAILABLE:
             return SandboxResponse(503, _UNAVAILABLE_HTML.encode(), {"Content-Type": "text/html"})
-        # SERVER_ERROR, and TIMEOUT should the server ever ask for a rendered reply.
+        # SERVER_ERROR, and TIMEOUT should the server ever request a rendered reply.
         return SandboxResponse.json(500, {"error": "Something went wrong. Please try again later."})
 
     def _match_person(self, request: SandboxRequest) -> SandboxResponse:

@@ -3,7 +3,7 @@
 Routes (``POST``, JSON body, ``Authorization: Bearer <key>``): ``/api/search/name`` (``name``,
 ``domain``), ``/api/search/linkedin`` (``linkedin_url``) and ``/api/search/phone`` (``linkedin_url``).
 A found email comes back as ``{"contact": {"name", "domain", "email"}}`` and a phone as
-``{"phone": ...}``; a miss is a 404 with an ``error`` field. Errors carry an ``error`` field, and the
+``{"phone": ...}``. A miss is a 404 with an ``error`` field. Errors carry an ``error`` field, and the
 credit error ``{"error": "Not enough credits"}`` is sent both as a 402 and inside an HTTP 200, as
 Findymail's docs show it.
 
@@ -73,7 +73,7 @@ class FindymailSandbox:
             )
         if kind is FaultKind.UNAVAILABLE:
             return SandboxResponse.json(503, {"message": "Service Unavailable"}, {"Retry-After": "30"})
-        # SERVER_ERROR, and TIMEOUT should the server ever ask for a rendered reply.
+        # SERVER_ERROR, and TIMEOUT should the server ever request a rendered reply.
         return SandboxResponse.json(500, {"message": "Server Error"})
 
     # Routes --------------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ class FindymailSandbox:
         name, domain = _text(body, "name"), _text(body, "domain")
         if not name or not domain:
             return _unprocessable("The name and domain fields are required.")
-        # Findymail's `domain` also takes a company name; a value with a dot and no space is a domain.
+        # Findymail's `domain` also takes a company name, so only a value with a dot and no space is a domain.
         if "." in domain and " " not in domain:
             person = self._directory.match_full_name(name, domain=domain)
         else:
@@ -122,7 +122,7 @@ class FindymailSandbox:
         return linkedin_url or None
 
     def _email_for(self, person: SandboxPerson, domain: str | None) -> str | None:
-        """Return the address Findymail holds for the person, or None."""
+        """Return Findymail's address for the person, or None."""
         if self._directory.returns_stale(self.provider, person) and person.stale_email:
             return person.stale_email
         if domain and _names_previous_company(self._directory, person, domain):
@@ -143,9 +143,9 @@ def _names_previous_company(directory: Directory, person: SandboxPerson, domain_
     company = directory.company_by_domain(domain_or_name)
     if company is not None:
         return company.id == previous.id
-    asked = _fold(domain_or_name)
+    company_key = _fold(domain_or_name)
     current = {_fold(person.company.name), _fold(person.company.legal_name)}
-    return asked not in current and asked in {_fold(previous.name), _fold(previous.legal_name)}
+    return company_key not in current and company_key in {_fold(previous.name), _fold(previous.legal_name)}
 
 
 def _unprocessable(message: str) -> SandboxResponse:

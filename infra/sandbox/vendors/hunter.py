@@ -109,7 +109,7 @@ class HunterSandbox:
             return SandboxResponse(502, _BAD_GATEWAY_HTML.encode(), {"Content-Type": "text/html"})
         if kind is FaultKind.UNAVAILABLE:
             return SandboxResponse(503, _UNAVAILABLE_HTML.encode(), {"Content-Type": "text/html"})
-        # SERVER_ERROR, and TIMEOUT should the server ever ask for a rendered reply.
+        # SERVER_ERROR, and TIMEOUT should the server ever request a rendered reply.
         return SandboxResponse.json(
             500, _errors("internal_server_error", 500, "Something went wrong on our side. Please try again.")
         )
@@ -190,7 +190,7 @@ def _request_key(request: SandboxRequest) -> str | None:
 
 
 def _validate(query: dict[str, str]) -> SandboxResponse | None:
-    """Return Hunter's 400 for missing or invalid parameters, ``None`` when the query is usable."""
+    """Return Hunter's 400 for missing or invalid parameters, or ``None`` when the query is usable."""
     has_handle = bool(query.get("linkedin_handle"))
     if not has_handle and not (query.get("domain") or query.get("company")):
         return SandboxResponse.json(
@@ -246,7 +246,7 @@ def _found_data(
 
 
 def _empty_data(query: dict[str, str]) -> dict[str, Any]:
-    """Hunter's data object when it has no email: every field present, the email fields null."""
+    """Return Hunter's data object for a miss: every field present, the email fields null."""
     return {
         "first_name": query.get("first_name") or None,
         "last_name": query.get("last_name") or None,
@@ -280,7 +280,7 @@ def _dummy_reply(query: dict[str, str]) -> dict[str, Any]:
 
 
 def _echo(query: dict[str, str]) -> dict[str, str | None]:
-    """Hunter's meta.params: the search inputs, without the key."""
+    """Return Hunter's meta.params: the search inputs, without the key."""
     names = ("first_name", "last_name", "full_name", "domain", "company", "linkedin_handle", "max_duration")
     return {name: query.get(name) or None for name in names}
 

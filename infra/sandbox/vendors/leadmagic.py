@@ -76,7 +76,7 @@ class LeadMagicSandbox:
                 502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"}
             )
         if kind is FaultKind.ERROR_IN_200:
-            # NOTE: LeadMagic documents no error inside an HTTP 200; the sandbox sends its error envelope
+            # NOTE: LeadMagic documents no error inside an HTTP 200. The sandbox sends its error envelope
             # with status 200, as a proxy or a partial outage might, carrying an internal error.
             return SandboxResponse.json(200, self._problem(500, "internal_error", "An unexpected error occurred."))
         status, code, title = _FAULT_STATUS[kind]
@@ -180,10 +180,10 @@ class LeadMagicSandbox:
     def _email_for(
         self, person: SandboxPerson, domain: str | None, company_name: str | None
     ) -> tuple[str, SandboxCompany] | None:
-        """Return the address LeadMagic holds for the person, with its company, or None."""
+        """Return LeadMagic's address for the person, with its company, or None."""
         if self._directory.returns_stale(self.provider, person) and person.stale_email and person.previous_company:
             return person.stale_email, person.previous_company
-        if _asked_for_previous_company(self._directory, person, domain, company_name):
+        if _names_previous_company(self._directory, person, domain, company_name):
             # LeadMagic's record is current, so it has no address at the company the person left.
             return None
         if self._directory.knows(self.provider, person, "email"):
@@ -223,13 +223,15 @@ class LeadMagicSandbox:
 
 
 def _finder_status(address: str, company: SandboxCompany) -> str:
-    """LeadMagic's status: `valid` on ordinary domains; on catch-all domains, some have engagement evidence."""
+    """Return LeadMagic's status: `valid` on ordinary domains, and on catch-all domains `valid_catch_all` for
+    one address in three (engagement evidence) and `catch_all` for the rest.
+    """
     if not company.catch_all:
         return "valid"
     return "valid_catch_all" if _spread(address, 3) == 0 else "catch_all"
 
 
-def _asked_for_previous_company(
+def _names_previous_company(
     directory: Directory, person: SandboxPerson, domain: str | None, company_name: str | None
 ) -> bool:
     """Return whether the request named the company the person left rather than their current one."""
@@ -240,9 +242,9 @@ def _asked_for_previous_company(
         company = directory.company_by_domain(domain)
         return company is not None and company.id == previous.id
     if company_name:
-        asked = _fold(company_name)
+        company_key = _fold(company_name)
         current = {_fold(person.company.name), _fold(person.company.legal_name)}
-        return asked not in current and asked in {_fold(previous.name), _fold(previous.legal_name)}
+        return company_key not in current and company_key in {_fold(previous.name), _fold(previous.legal_name)}
     return False
 
 

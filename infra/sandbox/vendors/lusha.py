@@ -3,7 +3,7 @@
 The key goes in an ``api_key`` header. Query parameters: ``linkedinUrl``, ``email``, or ``firstName`` and
 ``lastName`` with ``companyName`` or ``companyDomain``. A found contact comes back as
 ``{"contact": {"data": {..., "emailAddresses": [...], "phoneNumbers": [...]}, "error": null,
-"isCreditCharged": true}}``; a contact Lusha cannot locate is an HTTP 200 whose ``contact.error`` is set.
+"isCreditCharged": true}}``. A contact Lusha cannot locate is an HTTP 200 whose ``contact.error`` is set.
 Request errors use Lusha's ``{statusCode, message, errors}`` body. Every reply carries the minute, hourly
 and daily budget headers (``x-rate-limit-minute``, ``x-minute-requests-left``, ``x-minute-usage`` and
 their hourly and daily twins), counted per sandbox instance.
@@ -12,7 +12,7 @@ Phones: a ``mobile`` line is typed ``mobile``, a fixed line ``direct``, a toll-f
 ``work``, and a number whose plan leaves the type open is ``mobile`` or ``direct`` by a stable hash.
 Some numbers are flagged ``doNotCall`` (see ``LushaSandbox.flags_do_not_call``).
 
-NOTE: the contact-level field names and the shape of ``contact.error`` are inferred from client code;
+NOTE: the contact-level field names and the shape of ``contact.error`` are inferred from client code.
 Lusha documents only that a missing contact is an ``error`` object inside an HTTP 200.
 """
 
@@ -77,11 +77,11 @@ class LushaSandbox:
             return SandboxResponse(502, _BAD_GATEWAY_PAGE, {"Content-Type": "text/html"})
         if kind is FaultKind.UNAVAILABLE:
             return _error(503, "Service Unavailable", {"Retry-After": "30"})
-        # SERVER_ERROR, and TIMEOUT should the server ever ask for a rendered reply; `request` names the path.
+        # SERVER_ERROR, and TIMEOUT should the server ever request a rendered reply. `request` names the path.
         return _error(500, f"Internal server error on {request.path}")
 
     def flags_do_not_call(self, person: SandboxPerson) -> bool:
-        """Whether the sandbox flags the person's number as do-not-call, so the adapter must skip it."""
+        """Return whether the sandbox flags the person's number as do-not-call, so the adapter must skip it."""
         return person.phone_e164 is not None and _spread(f"dnc:{person.id}", _DO_NOT_CALL_BUCKETS) == 0
 
     # Routes --------------------------------------------------------------------------------------------
@@ -111,9 +111,9 @@ class LushaSandbox:
         if person is None:
             return self._not_found()
 
-        asked_previous = _names_previous_company(self._directory, person, company_domain, company_name)
-        emails = self._emails(person, asked_previous=asked_previous)
-        phones = [] if asked_previous else self._phones(person)
+        previous_company_named = _names_previous_company(self._directory, person, company_domain, company_name)
+        emails = self._emails(person, previous_company_named=previous_company_named)
+        phones = [] if previous_company_named else self._phones(person)
         if not emails and not phones:
             return self._not_found()
 
@@ -134,10 +134,10 @@ class LushaSandbox:
 
     # Helpers -------------------------------------------------------------------------------------------
 
-    def _emails(self, person: SandboxPerson, *, asked_previous: bool) -> list[dict[str, str]]:
+    def _emails(self, person: SandboxPerson, *, previous_company_named: bool) -> list[dict[str, str]]:
         if self._directory.returns_stale(self.provider, person) and person.stale_email:
             return [{"email": person.stale_email, "emailType": "work", "emailConfidence": "A"}]
-        if asked_previous or not self._directory.knows(self.provider, person, "email"):
+        if previous_company_named or not self._directory.knows(self.provider, person, "email"):
             return []
         if person.company.catch_all:
             grade = "B"
@@ -203,9 +203,9 @@ def _names_previous_company(directory: Directory, person: SandboxPerson, domain:
         company = directory.company_by_domain(domain)
         return company is not None and company.id == previous.id
     if company_name:
-        asked = _fold(company_name)
+        company_key = _fold(company_name)
         current = {_fold(person.company.name), _fold(person.company.legal_name)}
-        return asked not in current and asked in {_fold(previous.name), _fold(previous.legal_name)}
+        return company_key not in current and company_key in {_fold(previous.name), _fold(previous.legal_name)}
     return False
 
 

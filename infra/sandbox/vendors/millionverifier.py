@@ -51,7 +51,7 @@ class MillionVerifierSandbox:
     def fault_response(self, kind: FaultKind, request: SandboxRequest, plan: FaultPlan) -> SandboxResponse:
         address = request.query.get("email", "")
         if kind is FaultKind.THROTTLED:
-            # MillionVerifier documents no rate limit; the sandbox throttles the way most APIs do.
+            # MillionVerifier documents no rate limit, so the sandbox throttles the way most APIs do.
             return SandboxResponse.text(
                 429, "Too Many Requests", headers={"Retry-After": str(plan.retry_after_seconds)}
             )
@@ -96,7 +96,7 @@ def _reply(address: str, mailbox: str, *, role: bool, free: bool, execution_time
         "quality": quality,
         "result": result,
         "resultcode": code,
-        # The subresult vocabulary is not documented in what was read, so the sandbox leaves it empty.
+        # NOTE: the subresult vocabulary is not known from any vendor page, so the sandbox leaves it empty.
         "subresult": "",
         "free": free,
         "role": role,

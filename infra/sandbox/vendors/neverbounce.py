@@ -122,7 +122,7 @@ class NeverBounceSandbox:
 
 
 def _parameters(request: SandboxRequest) -> dict[str, Any]:
-    """Merge the query string with a form or JSON body; a value in the body overrides the query string."""
+    """Merge the query string with a form or JSON body. A value in the body overrides the query string."""
     merged: dict[str, Any] = dict(request.query)
     content_type = request.headers.get("content-type", "")
     if not request.body:

@@ -4,7 +4,7 @@ GET takes the parameters as a query string and POST as a JSON body. The key come
 ``X-Api-Key`` header or the ``api_key`` parameter. Replies are ``{status, likelihood, data}``,
 errors ``{status, error: {type, message}}``, and every reply carries PDL's rate-limit headers,
 with the limit and remaining counts as JSON objects per window. ``min_likelihood``, ``required``
-and ``data_include`` are honoured; ``required`` understands field names joined by AND and OR
+and ``data_include`` are honoured. ``required`` understands field names joined by AND and OR
 (the exact grammar is inferred). Contact field names other than ``work_email`` are inferred.
 """
 
@@ -137,7 +137,7 @@ class PeopleDataLabsSandbox:
             return SandboxResponse(502, _BAD_GATEWAY_HTML.encode(), {"Content-Type": "text/html"})
         if kind is FaultKind.UNAVAILABLE:
             return SandboxResponse(503, _UNAVAILABLE_HTML.encode(), {"Content-Type": "text/html"})
-        # SERVER_ERROR, and TIMEOUT should the server ever ask for a rendered reply.
+        # SERVER_ERROR, and TIMEOUT should the server ever request a rendered reply.
         return SandboxResponse.json(
             500, _error(500, "api_error", "An internal error occurred. Please try again later."), _limit_headers(0)
         )

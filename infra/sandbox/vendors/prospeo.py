@@ -107,7 +107,7 @@ class ProspeoSandbox:
             return SandboxResponse(502, _BAD_GATEWAY_HTML.encode(), {"Content-Type": "text/html"})
         if kind is FaultKind.UNAVAILABLE:
             return SandboxResponse(503, _UNAVAILABLE_HTML.encode(), {"Content-Type": "text/html"})
-        # SERVER_ERROR, and TIMEOUT should the server ever ask for a rendered reply. Prospeo sends
+        # SERVER_ERROR, and TIMEOUT should the server ever request a rendered reply. Prospeo sends
         # its internal error with HTTP 400, but a crash in front of it is a 500.
         return SandboxResponse.json(500, _error("INTERNAL_ERROR"))
 

@@ -32,7 +32,7 @@ from infra.sandbox.server import Route, SandboxRequest, SandboxResponse
 
 _ROUTE = r"/v2/PhoneNumbers/(?P<number>[^/]+)"
 _LINE_TYPE_FIELD = "line_type_intelligence"
-# Fields Lookup v2 accepts; only line type intelligence is emulated, the others come back null.
+# Fields that Lookup v2 accepts. Only line type intelligence is emulated, and the others come back null.
 _KNOWN_FIELDS = frozenset(
     {
         "caller_name",
@@ -142,7 +142,7 @@ class TwilioSandbox:
             return SandboxResponse(502, _BAD_GATEWAY_PAGE, {"Content-Type": "text/html"})
         if kind is FaultKind.UNAVAILABLE:
             return _error(503, 20503, "Service Unavailable", {"Retry-After": "30"})
-        # SERVER_ERROR, and TIMEOUT should the server ever ask for a rendered reply.
+        # SERVER_ERROR, and TIMEOUT should the server ever request a rendered reply.
         return _error(500, 20500, "An internal server error has occurred")
 
     # Routes --------------------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ class TwilioSandbox:
         }
 
     def _lookup_failed_in_200(self, request: SandboxRequest) -> SandboxResponse:
-        """Line Type Intelligence reports its own failure (60600, no coverage) inside an HTTP 200."""
+        """Reply as Line Type Intelligence does when it reports its own failure (60600, no coverage) in an HTTP 200."""
         match = re.fullmatch(_ROUTE, request.path)
         raw = unquote(match["number"]).strip() if match else "+12015550123"
         reply = self._answer(raw, "US", with_line_type=True)
@@ -247,7 +247,7 @@ def _invalid(raw: str, number: PhoneNumber | None, reason: str, with_line_type: 
     reply = _basic(raw, number, valid=False)
     reply["validation_errors"] = [reason]
     if with_line_type:
-        # Twilio runs no package on an invalid number; the field stays null.
+        # Twilio runs no package on an invalid number, so the field stays null.
         reply[_LINE_TYPE_FIELD] = None
     return reply
 

@@ -1,8 +1,8 @@
 """ZeroBounce v2 as the sandbox serves it: ``GET /v2/validate`` and ``GET /v2/getcredits``.
 
 Replies use ZeroBounce's field names and status vocabulary. The verdict for an address comes from
-the directory's mailbox facts; role, free-mail and disposable addresses get the sub-statuses
-ZeroBounce uses for them. ZeroBounce puts account errors in an ``error`` key; the sandbox sends
+the directory's mailbox facts. Role, free-mail and disposable addresses get the sub-statuses
+ZeroBounce uses for them. ZeroBounce puts account errors in an ``error`` key. The sandbox sends
 them with HTTP 200, which is inferred, as are the exact messages.
 """
 
@@ -65,15 +65,15 @@ class ZeroBounceSandbox:
             return SandboxResponse.text(502, "error code: 502")
         if kind is FaultKind.UNAVAILABLE:
             return SandboxResponse.text(503, "Service Unavailable", headers={"Retry-After": "30"})
-        # SERVER_ERROR, and TIMEOUT should the server ever ask for a rendered reply.
+        # SERVER_ERROR, and TIMEOUT should the server ever request a rendered reply.
         return SandboxResponse.json(500, {"Message": "An error has occurred."})
 
     def _validate(self, request: SandboxRequest) -> SandboxResponse:
         address = request.query.get("email", "").strip()
         if not address:
             return SandboxResponse.json(400, {"error": "Missing parameter: email"})
-        # NOTE: ZeroBounce says the ip_address parameter is expected even when empty; that it rejects
-        # a request without it is inferred.
+        # NOTE: ZeroBounce documents the ip_address parameter as expected even when empty. That it
+        # rejects a request without it is inferred.
         if "ip_address" not in request.query:
             return SandboxResponse.json(400, {"error": "Missing parameter: ip_address"})
         status, sub_status = self._status(address)

@@ -20,7 +20,8 @@ from cascade.storage.dynamo import create_tables
 from cascade.storage.schema import TABLES
 
 CASCADE = Path(sys.executable).with_name("cascade")
-# The command's region when an endpoint URL is given and no region is set; moto keeps tables per region.
+# The region that the command uses when an endpoint URL is set and no region is. The tables must be
+# created in it, because moto keeps tables per region.
 CLI_REGION = "us-east-1"
 UNKNOWN_ID = "key_0000000000000000"
 

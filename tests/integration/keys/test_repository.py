@@ -132,6 +132,6 @@ def test_missing_table_raises(client: DynamoDBClient) -> None:
 def test_revoke_race_keeps_first_time(repository: ApiKeyRepository, monkeypatch: pytest.MonkeyPatch) -> None:
     key, plaintext = repository.create("acct_1", KeyMode.LIVE, KeyPlan(), now=NOW)
     first = repository.revoke(key.key_id, NOW + timedelta(hours=1))
-    # A second revoke that read the key before the first one wrote sees it still active.
+    # A second revoke that read the key before the first one wrote finds it still active.
     monkeypatch.setattr(repository, "_find_by_key_id", lambda _key_id: (hash_key(plaintext), key))
     assert repository.revoke(key.key_id, NOW + timedelta(hours=2)) == first

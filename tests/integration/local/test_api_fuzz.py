@@ -3,7 +3,7 @@
 schemathesis generates requests for every operation in ``GET /v1/openapi.json``, requests that fit
 the schemas and requests that do not, sends them with a test key, and fails on any 5xx reply. Each
 operation gets at most ``MAX_EXAMPLES`` requests per kind, and there is no stateful phase. Locally
-each run draws new requests; with ``CI`` set, Hypothesis's ``ci`` profile makes every run the same.
+each run draws new requests. With ``CI`` set, Hypothesis's ``ci`` profile makes every run the same.
 
 The operations are run from one test through schemathesis' Python API, because its pytest fixture
 loader (``schemathesis.pytest.from_fixture``) reads a private attribute that pytest 9 no longer has.
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
-def test_api_never_answers_5xx(mode: GenerationMode, local_stack: LocalStack, test_key: tuple[ApiKey, str]) -> None:
+def test_api_never_returns_5xx(mode: GenerationMode, local_stack: LocalStack, test_key: tuple[ApiKey, str]) -> None:
     api_url = local_stack.endpoints.api_url
     schema = schemathesis.openapi.from_url(f"{api_url}/v1/openapi.json")
     headers = {"Authorization": f"Bearer {test_key[1]}"}

@@ -132,7 +132,7 @@ def test_unknown_path_with_key_is_404(client: httpx.Client) -> None:
 
 
 def test_body_over_gateway_limit_is_413(local_stack: LocalStack, test_key: tuple[ApiKey, str]) -> None:
-    # The headers promise a body one byte over the limit; the gateway answers before reading any of it.
+    # The headers promise a body one byte over the limit, and the gateway rejects it before reading any of it.
     url = urlsplit(local_stack.endpoints.api_url)
     connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
     try:

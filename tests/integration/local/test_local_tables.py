@@ -16,7 +16,7 @@ from infra.local.stack import LocalStack
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
-# (key schema, {index name: key schema}, TTL attribute); a key schema is ((attribute, key type), ...).
+# (key schema, {index name: key schema}, TTL attribute). A key schema is ((attribute, key type), ...).
 TableShape = tuple[tuple[tuple[str, str], ...], dict[str, tuple[tuple[str, str], ...]], str | None]
 
 

@@ -91,10 +91,10 @@ def test_ready_file_contract(tmp_path: Path, stopped_at_end: list[subprocess.Pop
 
 
 def test_port_in_use_fails_with_message(tmp_path: Path, stopped_at_end: list[subprocess.Popen[bytes]]) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
         process = _start(["--port", str(port), "--ready-file", str(tmp_path / "ready.json")], tmp_path)
         stopped_at_end.append(process)
         code = process.wait(timeout=READY_TIMEOUT_SECONDS)

@@ -54,7 +54,7 @@ def _run(
             **identity,
             "fields": list(fields),
             "waterfall": {"order": order, "accept_catch_all": accept_catch_all},
-            # Each case looks the person up afresh; the freshness store is exercised elsewhere.
+            # Each case looks the person up afresh. The freshness store is exercised elsewhere.
             "max_age_days": 0,
         }
     )
@@ -85,7 +85,7 @@ def _person(predicate: Callable[[SandboxPerson], bool]) -> SandboxPerson:
     return next(person for person in DIRECTORY.people if predicate(person))
 
 
-def _knows(provider: str, person: SandboxPerson, field: str = "email") -> bool:
+def _covers(provider: str, person: SandboxPerson, field: str = "email") -> bool:
     return DIRECTORY.knows(provider, person, field) and not DIRECTORY.returns_stale(provider, person)
 
 
@@ -98,7 +98,7 @@ def _outcomes(output: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def test_match_at_first_provider(local_stack: LocalStack) -> None:
-    person = _person(lambda p: _plain(p) and _knows("hunter", p))
+    person = _person(lambda p: _plain(p) and _covers("hunter", p))
     output = _run(local_stack, person, order=["hunter", "prospeo"])
     result = output["result"]
     assert result["status"] == "matched"
@@ -113,7 +113,7 @@ def test_match_at_third_after_not_found_and_throttle(local_stack: LocalStack) ->
             _plain(p)
             and not DIRECTORY.knows("hunter", p, "email")
             and not DIRECTORY.knows("prospeo", p, "email")
-            and _knows("findymail", p)
+            and _covers("findymail", p)
         )
     )
     local_stack.sandbox.state.faults.configure("prospeo", FaultPlan(retry_after_seconds=1))
@@ -138,7 +138,7 @@ def test_no_match_anywhere_not_found_no_charge(local_stack: LocalStack) -> None:
 
 
 def test_every_provider_failing_unavailable_no_charge(local_stack: LocalStack) -> None:
-    person = _person(lambda p: _plain(p) and _knows("hunter", p))
+    person = _person(lambda p: _plain(p) and _covers("hunter", p))
     faults = local_stack.sandbox.state.faults
     faults.configure("hunter", FaultPlan(rates={FaultKind.SERVER_ERROR: 1.0}))
     faults.configure("apollo", FaultPlan(rates={FaultKind.UNAVAILABLE: 1.0}))
@@ -149,9 +149,9 @@ def test_every_provider_failing_unavailable_no_charge(local_stack: LocalStack) -
 
 
 def test_deadline_returns_what_was_verified(local_stack: LocalStack) -> None:
-    person = _person(lambda p: _plain(p) and _knows("hunter", p) and p.phone_e164 is not None)
+    person = _person(lambda p: _plain(p) and _covers("hunter", p) and p.phone_e164 is not None)
     settings = local_stack.settings
-    # Just enough of the budget is left for one provider's read timeout; hunter then takes a second,
+    # Just enough of the budget is left for one provider's read timeout. Hunter then takes a second,
     # after which too little is left for lusha.
     spent = settings.sync_deadline_seconds - settings.provider_read_timeout_seconds - 0.5
     received_at = datetime.fromtimestamp(datetime.now(UTC).timestamp() - spent, UTC)
@@ -168,7 +168,7 @@ def test_deadline_returns_what_was_verified(local_stack: LocalStack) -> None:
 def test_email_and_phone_from_different_providers(local_stack: LocalStack) -> None:
     person = _person(
         lambda p: (
-            _plain(p) and _knows("hunter", p) and DIRECTORY.knows("lusha", p, "phone") and p.phone_e164 is not None
+            _plain(p) and _covers("hunter", p) and DIRECTORY.knows("lusha", p, "phone") and p.phone_e164 is not None
         )
     )
     output = _run(local_stack, person, order=["hunter", "lusha"], fields=("email", "phone"))
@@ -179,20 +179,20 @@ def test_email_and_phone_from_different_providers(local_stack: LocalStack) -> No
 
 
 def test_catch_all_without_opt_in_not_billed(local_stack: LocalStack) -> None:
-    person = _person(lambda p: p.company.catch_all and _knows("hunter", p))
+    person = _person(lambda p: p.company.catch_all and _covers("hunter", p))
     output = _run(local_stack, person, order=["hunter"])
     assert output["result"]["email"]["verdict"] == "catch_all"
     assert output["result"]["billing"]["billed"] is False
 
 
 def test_catch_all_with_opt_in_billed(local_stack: LocalStack) -> None:
-    person = _person(lambda p: p.company.catch_all and _knows("hunter", p))
+    person = _person(lambda p: p.company.catch_all and _covers("hunter", p))
     output = _run(local_stack, person, order=["hunter"], accept_catch_all=True)
     assert output["result"]["billing"]["amount"] == "0.20"
 
 
 def test_same_request_twice_charges_once(local_stack: LocalStack) -> None:
-    person = _person(lambda p: _plain(p) and _knows("apollo", p))
+    person = _person(lambda p: _plain(p) and _covers("apollo", p))
     request_id = uuid.uuid4().hex
     first = _run(local_stack, person, order=["apollo"], request_id=request_id)
     second = _run(local_stack, person, order=["apollo"], request_id=request_id)
@@ -203,7 +203,7 @@ def test_same_request_twice_charges_once(local_stack: LocalStack) -> None:
 
 
 def test_counters_equal_ledger(local_stack: LocalStack) -> None:
-    person = _person(lambda p: _plain(p) and _knows("prospeo", p))
+    person = _person(lambda p: _plain(p) and _covers("prospeo", p))
     _run(local_stack, person, order=["prospeo"])
     month = datetime.now(UTC).strftime("%Y-%m")
     ledger_total = sum(line.amount_micros for line in local_stack.ledger().lines_for_month(KEY_ID, month))

@@ -7,7 +7,7 @@ Idempotency. A request id names each request for billing. With an Idempotency-Ke
 from the API key and the Idempotency-Key, so a retry after a crash charges the same match ids,
 which the ledger writes at most once. Without one, every request is new. The first 200 reply to a
 key is stored and replayed, with ``Idempotent-Replayed: true``, to later requests with the same
-body for ``idempotency_hours``. A reply that is not a 200 is not stored: the claim is released, so
+body for ``idempotency_hours``. A reply that is not a 200 is not stored. The claim is released, so
 a retry with the same key runs again. That covers a 503 (no provider responded, nothing was
 charged), where replaying the outage for a day would help no one.
 """
@@ -56,7 +56,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 JSON_CONTENT_TYPE = "application/json"
 
-# Names request ids derived from (API key id, Idempotency-Key); changing it would change every such id.
+# Names request ids derived from (API key id, Idempotency-Key). Changing it would change every such id.
 _IDEMPOTENT_REQUEST_NAMESPACE = uuid.UUID("6f1c2b7e-3d4a-5b8c-9e0f-a1b2c3d4e5f6")
 _ENRICHMENT_ID_HEX_DIGITS = 24
 _IN_PROGRESS_RETRY_AFTER_SECONDS = 1
@@ -172,7 +172,10 @@ def enrich_person(
 
 
 def parse_idempotency_key(value: str | None) -> str | None:
-    """Return the Idempotency-Key header value, ``None`` when absent; raise 400 unless 1 to 255 printable ASCII."""
+    """Return the Idempotency-Key header value, or ``None`` when it is absent.
+
+    Raises ``InvalidIdempotencyKeyError`` (400) unless the value is 1 to 255 printable ASCII characters.
+    """
     if value is None:
         return None
     if not 1 <= len(value) <= MAX_IDEMPOTENCY_KEY_LENGTH:
@@ -227,7 +230,7 @@ def _run_waterfall(
             plan=caller.plan,
         ),
     )
-    # Every attempt gets its own execution name: a local Standard execution's name cannot be reused.
+    # Every attempt gets its own execution name, because a local Standard execution's name cannot be reused.
     name = f"{enrichment_id}-{uuid.uuid4().hex[:12]}"
     output = SettleOutput.model_validate(services.runner.run(execution_input.model_dump(mode="json"), name=name))
 

@@ -38,7 +38,7 @@ Month = Annotated[
 
 
 class FieldTotals(BaseModel):
-    """Net billed matches of one field and their amount; a refund subtracts one match and its price."""
+    """Net billed matches of one field and their amount. A refund subtracts one match and its price."""
 
     count: int
     amount: SignedMoney
@@ -88,9 +88,9 @@ def usage_reply(usage: MonthUsage) -> Usage:
 
 
 def dollars(micros: int) -> Decimal:
-    """Convert micro-dollars to dollars exactly; raise ``ValueError`` rather than round a fraction of a cent.
+    """Convert micro-dollars to dollars exactly, raising ``ValueError`` rather than rounding a fraction of a cent.
 
-    Prices are whole cents, so every sum of charges and refunds is too; a remainder means a corrupt counter.
+    Prices are whole cents, so every sum of charges and refunds is too. A remainder means a corrupt counter.
     """
     amount = Decimal(micros) / MICROS_PER_DOLLAR
     if amount != amount.quantize(CENT):
