@@ -1,9 +1,11 @@
 """The ``cascade`` command line.
 
 ``cascade sandbox`` serves every provider's wire protocol on loopback until Ctrl-C.
-``cascade keys create|list|revoke`` manages API keys in the API keys table, on AWS or on the
+``cascade keys create|list|revoke|update`` manages API keys in the API keys table, on AWS or on the
 local stack's moto server (``--endpoint-url`` or ``AWS_ENDPOINT_URL``).
+``cascade usage export|reconcile`` exports and reconciles a month's usage on the same tables.
 ``cascade local up`` runs the whole service on 127.0.0.1 with no AWS account until Ctrl-C.
+``cascade jobs submit|status`` sends a CSV file as a bulk job over the HTTP API and follows it.
 """
 
 from __future__ import annotations
@@ -20,19 +22,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from infra import billing_cli
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from cascade.domain.keys import ApiKey
     from cascade.storage.keys import ApiKeyRepository
+    from infra.jobs_client import JobsClient
 
 # The region used with an explicit endpoint when none is configured: moto and DynamoDB Local accept any region.
 _LOCAL_REGION = "us-east-1"
 _KEY_ID = re.compile(r"key_[0-9a-f]{16}")
 _EXIT_FAILED = 1
 _EXIT_USAGE = 2
+# `cascade jobs submit --wait` ends with this code when the job stopped without completing: canceled or on hold.
+_EXIT_NOT_COMPLETED = 3
+_JOB_ID = re.compile(r"job_[0-9a-f]{26}")
 
 
 def _run_sandbox(arguments: argparse.Namespace) -> int:
@@ -165,7 +173,7 @@ def _keys_create(arguments: argparse.Namespace, target: _KeysTarget) -> int:
         settings = get_settings()
         email_price = settings.email_price if email_price is None else email_price
         phone_price = settings.phone_price if phone_price is None else phone_price
-    plan = KeyPlan(email_price=email_price, phone_price=phone_price)
+    plan = KeyPlan(email_price=email_price, phone_price=phone_price, monthly_cap=arguments.monthly_cap)
     try:
         key, plaintext = target.repository.create(
             account_id, KeyMode(arguments.mode), plan, arguments.name, now=datetime.now(UTC)
@@ -266,6 +274,16 @@ def _account(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
 def _key_id(text: str) -> str:
     if not _KEY_ID.fullmatch(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a key id; key ids are key_ and 16 hex digits")
@@ -285,7 +303,7 @@ def _add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     connection.add_argument("--table", help="API keys table (default: $CASCADE_API_KEYS_TABLE, else cascade-api-keys)")
 
-    keys = commands.add_parser("keys", help="create, list and revoke API keys")
+    keys = commands.add_parser("keys", help="create, list, revoke and update API keys")
     actions = keys.add_subparsers(dest="keys_command", required=True)
 
     create = actions.add_parser(
@@ -312,6 +330,12 @@ def _add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         type=_price,
         help="USD per verified phone, such as 0.30 (default: $CASCADE_PHONE_PRICE, else 0.30)",
     )
+    create.add_argument(
+        "--monthly-cap",
+        type=billing_cli.monthly_cap,
+        metavar="AMOUNT|none",
+        help="maximum USD billed per UTC calendar month, such as 500.00 (default: none, no cap)",
+    )
     create.add_argument("--json", action="store_true", help="print key_id, api_key, account_id and mode as JSON")
     create.set_defaults(run=_run_keys, keys_action=_keys_create)
 
@@ -327,6 +351,9 @@ def _add_keys_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     revoke.add_argument("key_id", metavar="KEY_ID", type=_key_id, help="id of the key, such as key_0123456789abcdef")
     revoke.set_defaults(run=_run_keys, keys_action=_keys_revoke)
+
+    billing_cli.add_keys_update_parser(actions, connection, run=_run_keys, key_id=_key_id)
+    billing_cli.add_usage_parser(commands, connection)
 
 
 _LOCAL_SIGNAL_POLL_SECONDS = 0.2
@@ -363,7 +390,7 @@ def _run_local_up(arguments: argparse.Namespace) -> int:
     # Powertools warns on every invocation that records no metric, which most local requests do not.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-    stack = LocalStack(port=arguments.port)
+    stack = LocalStack(port=arguments.port, worker_concurrency=arguments.worker_concurrency)
     wrote_ready_file = False
     try:
         try:
@@ -454,7 +481,174 @@ def _add_local_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="once the stack is healthy, write api_url, aws_endpoint_url and api_key to this file as JSON; "
         "the file is removed when the stack stops",
     )
+    up.add_argument(
+        "--worker-concurrency",
+        type=_positive_int,
+        default=5,
+        help="row batches that the bulk worker handles at once, like the deployed worker's maximum concurrency "
+        "(default: 5)",
+    )
     up.set_defaults(run=_run_local_up)
+
+
+def _jobs_client(arguments: argparse.Namespace) -> JobsClient | None:
+    """Build the client from --api-url/--api-key or CASCADE_API_URL/CASCADE_API_KEY; print why not and return None."""
+    from infra.jobs_client import JobsClient  # noqa: PLC0415 - loaded only for the jobs commands
+
+    api_url: str | None = arguments.api_url or os.environ.get("CASCADE_API_URL")
+    api_key: str | None = arguments.api_key or os.environ.get("CASCADE_API_KEY")
+    if not api_url:
+        _jobs_fail("no API URL; pass --api-url or set CASCADE_API_URL (`cascade local up` prints one)")
+        return None
+    if not api_key:
+        _jobs_fail("no API key; pass --api-key or set CASCADE_API_KEY (`cascade keys create` makes one)")
+        return None
+    return JobsClient(api_url, api_key)
+
+
+def _run_jobs_submit(arguments: argparse.Namespace) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from infra.jobs_client import JobsClientError, ProgressReporter, submit_file  # noqa: PLC0415
+
+    path = Path(arguments.file)
+    if not path.is_file():
+        return _jobs_fail(f"{path} is not a file; pass the path of a CSV file", code=_EXIT_USAGE)
+    client = _jobs_client(arguments)
+    if client is None:
+        return _EXIT_USAGE
+    with client:
+        try:
+            result = submit_file(
+                client,
+                path,
+                fields=arguments.fields,
+                webhook_url=arguments.webhook_url,
+                country=arguments.country,
+                wait=arguments.wait,
+                output=Path(arguments.output) if arguments.output else None,
+                progress=ProgressReporter(sys.stderr) if arguments.wait else None,
+                poll_seconds=arguments.poll_seconds,
+            )
+        except JobsClientError as error:
+            return _jobs_fail(str(error))
+    job = result.job
+    if not arguments.wait:
+        print(f"Created job {job['id']} for {path.name}; the upload is complete and the job starts shortly.")
+        print(f"Follow it with: cascade jobs status {job['id']}")
+        return 0
+    print(_job_summary(job))
+    for label, written in (("Results", result.results_path), ("Errors", result.errors_path)):
+        if written is not None:
+            print(f"{label} written to {written}")
+    status = job.get("status")
+    if status == "completed":
+        return 0
+    if status == "failed":
+        return _EXIT_FAILED
+    return _EXIT_NOT_COMPLETED
+
+
+def _run_jobs_status(arguments: argparse.Namespace) -> int:
+    from infra.jobs_client import JobsClientError  # noqa: PLC0415
+
+    client = _jobs_client(arguments)
+    if client is None:
+        return _EXIT_USAGE
+    with client:
+        try:
+            job = client.get_job(arguments.job_id)
+        except JobsClientError as error:
+            return _jobs_fail(str(error))
+    if arguments.json:
+        print(json.dumps(job, indent=2))
+    else:
+        print(_job_summary(job))
+    return 0
+
+
+def _job_summary(job: dict[str, Any]) -> str:
+    """Render a job as aligned lines: status, counts, billed amount, and the error when there is one."""
+    total = job.get("rows_total")
+    lines = [
+        f"Job {job.get('id')}  {job.get('file_name') or ''}".rstrip(),
+        f"  status      {job.get('status')}",
+        f"  rows        {job.get('rows_done', 0)} of {total if total is not None else '?'}",
+        f"  matched     {job.get('matched', 0)}",
+        f"  not found   {job.get('not_found', 0)}",
+        f"  errors      {job.get('errors', 0)}",
+        f"  billed      ${job.get('billed_amount')}",
+    ]
+    if job.get("error"):
+        lines.append(f"  error       {job.get('error')}")
+    for warning in job.get("warnings") or []:
+        lines.append(f"  warning     {warning}")
+    return "\n".join(lines)
+
+
+def _jobs_fail(message: str, *, code: int = _EXIT_FAILED) -> int:
+    print(f"cascade jobs: error: {message}", file=sys.stderr)
+    return code
+
+
+def _fields(text: str) -> list[str]:
+    fields = [part.strip() for part in text.split(",") if part.strip()]
+    allowed = ("email", "phone")
+    unknown = [field for field in fields if field not in allowed]
+    if not fields or unknown:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of fields; pass email, phone or email,phone")
+    return fields
+
+
+def _job_id(text: str) -> str:
+    if not _JOB_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a job id; job ids are job_ and 26 hex digits")
+    return text
+
+
+def _add_jobs_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument("--api-url", help="base URL of the Cascade API (default: $CASCADE_API_URL)")
+    connection.add_argument("--api-key", help="API key (default: $CASCADE_API_KEY)")
+
+    jobs = commands.add_parser("jobs", help="submit CSV files as bulk jobs and follow them")
+    actions = jobs.add_subparsers(dest="jobs_command", required=True)
+    submit = actions.add_parser(
+        "submit",
+        parents=[connection],
+        help="upload a CSV file as a bulk job",
+        description="Create a bulk job, upload FILE to it, and with --wait follow it and download the results. "
+        "Exit codes with --wait: 0 completed, 1 failed, 3 canceled or on hold; 2 for a usage error.",
+    )
+    submit.add_argument("file", metavar="FILE", help="CSV file to enrich, such as a CRM export")
+    submit.add_argument(
+        "--fields",
+        type=_fields,
+        default=None,
+        help="fields to find per row: email, phone or email,phone (default: email)",
+    )
+    submit.add_argument("--webhook-url", help="URL that receives a signed POST when the job ends or pauses")
+    submit.add_argument("--country", help="ISO 3166 alpha-2 country of rows that name none, such as GB")
+    submit.add_argument("--wait", action="store_true", help="follow the job with a progress bar and download its files")
+    submit.add_argument(
+        "--output",
+        metavar="PATH",
+        help="where --wait writes the results (default: FILE's name with .results.csv); the errors file goes "
+        "next to it as <name>.errors.csv",
+    )
+    submit.add_argument(
+        "--poll-seconds", type=float, default=1.0, help="seconds between status requests with --wait (default: 1)"
+    )
+    submit.set_defaults(run=_run_jobs_submit)
+
+    status = actions.add_parser(
+        "status", parents=[connection], help="print a bulk job", description="Print a bulk job's status and counts."
+    )
+    status.add_argument(
+        "job_id", metavar="ID", type=_job_id, help="id of the job, such as job_0f3a9c2d4e5b6a7980c1d2e3f4"
+    )
+    status.add_argument("--json", action="store_true", help="print the job as JSON, as the API returns it")
+    status.set_defaults(run=_run_jobs_status)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -468,6 +662,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_keys_parser(commands)
     _add_local_parser(commands)
+    _add_jobs_parser(commands)
     return parser
 
 

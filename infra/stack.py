@@ -10,6 +10,9 @@ from constructs import Construct
 
 from cascade.settings import Settings
 from infra.constructs.api import Api
+from infra.constructs.billing import Billing
+from infra.constructs.bulk import Bulk, BulkStorage
+from infra.constructs.companies import CompanyLookups
 from infra.constructs.data import Data
 from infra.constructs.lambda_function import ARCHITECTURE, RUNTIME
 from infra.constructs.orchestration import Orchestration
@@ -35,7 +38,8 @@ class CascadeStack(Stack):
             description="Third-party packages of the Cascade functions (the runtime dependency group)",
         )
         data = Data(self, "Data")
-        shared_environment = data.environment()
+        bulk_storage = BulkStorage(self, "BulkStorage", settings=settings)
+        shared_environment = {**data.environment(), **bulk_storage.environment()}
         orchestration = Orchestration(
             self,
             "Orchestration",
@@ -51,6 +55,42 @@ class CascadeStack(Stack):
             state_machine=orchestration.state_machine,
             dependencies=dependencies,
             shared_environment=shared_environment,
+        )
+        CompanyLookups(
+            self,
+            "CompanyLookups",
+            data=data,
+            settings=settings,
+            functions=(api.api_function, orchestration.plan),
+        )
+        Bulk(
+            self,
+            "Bulk",
+            storage=bulk_storage,
+            data=data,
+            state_machine=orchestration.state_machine,
+            api_function=api.api_function,
+            dependencies=dependencies,
+            shared_environment=shared_environment,
+        )
+        billing = Billing(
+            self,
+            "Billing",
+            data=data,
+            settings=settings,
+            access_logs=bulk_storage.access_logs,
+            api_function=api.api_function,
+            dependencies=dependencies,
+            shared_environment=shared_environment,
+        )
+        CfnOutput(
+            self, "BillingBucketName", value=billing.bucket.bucket_name, export_name=f"{construct_id}-BillingBucketName"
+        )
+        CfnOutput(
+            self,
+            "FilesBucketName",
+            value=bulk_storage.files_bucket.bucket_name,
+            export_name=f"{construct_id}-FilesBucketName",
         )
         CfnOutput(
             self,

@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     api_keys_table: str = "cascade-api-keys"
     enrichments_table: str = "cascade-enrichments"
     idempotency_table: str = "cascade-idempotency"
+    jobs_table: str = "cascade-jobs"
+    job_rows_table: str = "cascade-job-rows"
+    companies_table: str = "cascade-companies"
+    # Buckets and queues (cascade.storage.schema BUCKETS and QUEUES). The local stack and CDK set them.
+    files_bucket: str = "cascade-files"
+    billing_bucket: str = "cascade-billing"
+    ingest_queue_url: str | None = None
+    rows_queue_url: str | None = None
+    webhooks_queue_url: str | None = None
     # Contact data in the freshness store expires after this many days (DynamoDB TTL).
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 180
     usage_counter_shards: Annotated[int, Field(ge=1, le=100)] = 10
@@ -66,6 +75,20 @@ class Settings(BaseSettings):
     waterfall_state_machine_arn: str | None = None
     # How long the first response to an Idempotency-Key is kept and replayed, in hours.
     idempotency_hours: Annotated[int, Field(ge=1, le=168)] = 24
+    # Bulk jobs: an upload larger than this many bytes, or with more data rows, is rejected.
+    bulk_max_file_bytes: Annotated[int, Field(ge=1024, le=5 * 1024**3)] = 512 * 1024 * 1024
+    bulk_max_rows: Annotated[int, Field(ge=1, le=5_000_000)] = 500_000
+    # Lifetime of the pre-signed upload and result URLs, in seconds.
+    presigned_url_seconds: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 3600
+    # Webhook deliveries: attempts before giving up, and the first retry delay (doubled each time).
+    webhook_max_attempts: Annotated[int, Field(ge=1, le=20)] = 8
+    webhook_first_retry_seconds: Annotated[int, Field(ge=1, le=900)] = 10
+    # Government registries. SEC EDGAR requires a User-Agent that names the caller and a contact address.
+    sec_user_agent: str = "Cascade contact enrichment ops@cascade.invalid"
+    # Companies House REST API key (HTTP Basic user name); unset skips the UK register.
+    companies_house_api_key: SecretStr | None = None
+    # Company facts are cached per natural key for this many days.
+    company_cache_days: Annotated[int, Field(ge=0, le=365)] = 7
 
 
 @functools.cache

@@ -19,6 +19,29 @@ THROTTLE_RATE_PER_SECOND = 100
 THROTTLE_BURST = 200
 
 
+OPENAPI_PART = "openapi.json"
+
+
+def api_routes() -> list[tuple[str, tuple[str, ...]]]:
+    """Return (method, path parts below ``/v1``) of every authenticated route the API handler serves.
+
+    The routes come from the OpenAPI document that the handler generates, so API Gateway, the local
+    gateway and the document cannot disagree. ``/v1/openapi.json`` is left out: it is public.
+    """
+    from cascade.api.app import create_app  # noqa: PLC0415 - the API package loads only at synthesis
+    from cascade.api.routes.openapi import openapi_document  # noqa: PLC0415
+    from cascade.settings import Settings  # noqa: PLC0415
+
+    document = json.loads(openapi_document(create_app(Settings()).resolver))
+    routes: list[tuple[str, tuple[str, ...]]] = []
+    for path, operations in sorted(document["paths"].items()):
+        parts = tuple(path.removeprefix("/v1/").split("/"))
+        if parts == (OPENAPI_PART,):
+            continue
+        routes.extend((method.upper(), parts) for method in sorted(operations))
+    return routes
+
+
 class Api(Construct):
     """The REST API under ``/v1`` with its stage settings; routes are added by their concern."""
 
@@ -113,11 +136,7 @@ class Api(Construct):
         self._add_problem_responses()
 
         integration = apigateway.LambdaIntegration(self.api_function.function)
-        routes = (
-            ("POST", ("people", "enrich")),
-            ("GET", ("enrichments", "{id}")),
-            ("GET", ("usage",)),
-        )
+        routes = api_routes()
         for method, path in routes:
             resource: apigateway.IResource = self.v1
             for part in path:
@@ -129,7 +148,7 @@ class Api(Construct):
                 authorization_type=apigateway.AuthorizationType.CUSTOM,
                 request_validator=self.request_validator,
             )
-        self.v1.add_resource("openapi.json").add_method(
+        self.v1.add_resource(OPENAPI_PART).add_method(
             "GET",
             integration,
             authorization_type=apigateway.AuthorizationType.NONE,

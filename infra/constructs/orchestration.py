@@ -13,12 +13,15 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cascade.settings import Settings
+from cascade.waterfall.companies import BULK_LOOKUP_SECONDS
 from infra.constructs.data import Data, index_grant_acknowledgment, logical_id
 from infra.constructs.lambda_function import LOG_RETENTION, CascadeFunction, FunctionSpec
 from infra.waterfall_definition import default_definition
 
 # Express workflows run for at most 5 minutes; a synchronous enrichment has its own ~25 s deadline.
 EXECUTION_TIMEOUT = Duration.minutes(5)
+# Time the plan function allows on top of its company lookup, for the suppression and freshness reads.
+PLAN_MARGIN_SECONDS = 5
 
 
 class Orchestration(Construct):
@@ -51,8 +54,12 @@ class Orchestration(Construct):
 
         # Timeouts nest: provider HTTP (connect + read) < step Lambda < its Task state (one second more, set by the
         # definition) < the execution < API Gateway's 29 s.
-        step_timeout = math.ceil(settings.provider_connect_timeout_seconds + settings.provider_read_timeout_seconds) + 1
-        self.plan = function("Plan", "cascade.handlers.waterfall_plan.handler", "Plans a waterfall run", 10)
+        http_seconds = settings.provider_connect_timeout_seconds + settings.provider_read_timeout_seconds
+        step_timeout = math.ceil(http_seconds) + 1
+        # The plan looks up the person's company in the registries. The lookup's budget is checked before each
+        # registry request, so the last request may overrun it by one HTTP connect and read timeout.
+        plan_timeout = math.ceil(BULK_LOOKUP_SECONDS + http_seconds) + PLAN_MARGIN_SECONDS
+        self.plan = function("Plan", "cascade.handlers.waterfall_plan.handler", "Plans a waterfall run", plan_timeout)
         self.step = function(
             "Step", "cascade.handlers.waterfall_step.handler", "Calls one provider of a waterfall", step_timeout
         )

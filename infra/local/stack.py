@@ -7,7 +7,9 @@
 - the four waterfall Lambda functions in moto, whose invocations run the real handlers in this
   process, and the Express state machine from the same generated definition that CDK deploys;
 - the provider sandbox and its loopback DNS server for MX lookups;
-- the API gateway (``infra.local.gateway``), which serves the API Lambda behind the authorizer.
+- the API gateway (``infra.local.gateway``), which serves the API Lambda behind the authorizer;
+- the buckets and queues of ``cascade.storage.schema`` (``infra.local.bulk_resources``), and an event
+  pump (``infra.local.pump``) that feeds each bulk queue's messages to its handler in this process.
 
 It sets the environment that the handlers read before any settings are read: ``AWS_*`` points at
 moto with fake credentials, and ``CASCADE_*`` at the sandbox. It then installs collaborators built
@@ -18,6 +20,7 @@ clients. ``stop()`` undoes all of it. State lives in memory and is gone after ``
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import json
 import os
@@ -31,6 +34,14 @@ from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
+from infra.bulk_consumers import CONSUMERS, DEFAULT_WORKER_MAX_CONCURRENCY, WORKER_CONSUMER
+from infra.local.bulk_resources import (
+    bucket_names,
+    create_buckets,
+    create_queues,
+    notify_ingest_queue,
+    queue_environment,
+)
 from infra.local.gateway import (
     INTEGRATION_TIMEOUT_SECONDS,
     OPENAPI_PATH,
@@ -48,10 +59,13 @@ from infra.local.moto_bridge import (
     route_lambda_invocations,
     serve_moto,
 )
+from infra.local.moto_serial import serialized_dynamodb
+from infra.local.pump import EventPump, QueueBinding
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from cascade.bulk.services import BulkServices
     from cascade.domain.keys import ApiKey, KeyMode
     from cascade.domain.plans import KeyPlan
     from cascade.settings import Settings
@@ -73,6 +87,9 @@ WATERFALL_FUNCTIONS: Mapping[str, tuple[str, str]] = {
     "SettleFunctionArn": ("cascade-waterfall-settle", "cascade.handlers.waterfall_settle.handler"),
 }
 _HEALTH_POLL_SECONDS = 0.05
+# How often the bulk worker's waterfall runner calls DescribeExecution, and how long it waits for one execution.
+ROW_POLL_SECONDS = 0.1
+ROW_EXECUTION_SECONDS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +110,8 @@ class LocalStack:
     ``port`` is the API's TCP port (0 picks a free one), and every other part takes a free port.
     ``authorizer_cache_seconds`` is how long an authorizer decision is reused. The default of 60 matches
     the deployed authorizer's own key cache, because the deployed API Gateway cache is off.
+    ``worker_concurrency`` is how many row batches the bulk worker handles at once, like the deployed
+    worker's maximum concurrency.
     NOTE: one stack per process at a time, because the environment, the installed collaborators and
     the moto Lambda routing are process-wide.
     """
@@ -104,7 +123,11 @@ class LocalStack:
         region: str = DEFAULT_REGION,
         authorizer_cache_seconds: float = 60,
         sandbox_seed: int = 11,
+        worker_concurrency: int = DEFAULT_WORKER_MAX_CONCURRENCY,
     ) -> None:
+        if worker_concurrency < 1:
+            raise ValueError(f"worker_concurrency {worker_concurrency} is below 1; pass 1 or more")
+        self._worker_concurrency = worker_concurrency
         self._port = port
         self._region = region
         self._authorizer_cache_seconds = authorizer_cache_seconds
@@ -261,6 +284,7 @@ class LocalStack:
         from infra.waterfall_definition import default_definition  # noqa: PLC0415
 
         aws_endpoint_url = stack.enter_context(serve_moto(host="127.0.0.1", port=0))
+        stack.enter_context(serialized_dynamodb())
         sandbox = start_sandbox(port=0, seed=self._sandbox_seed)
         stack.callback(sandbox.stop)
         dns_server = stack.enter_context(LoopbackDnsServer(default_directory()))
@@ -283,12 +307,21 @@ class LocalStack:
         # The waterfall's ARN is not known yet, so these settings only name tables and timeouts.
         preliminary = Settings()
         create_tables(_client("dynamodb", aws_endpoint_url, self._region), table_names(preliminary))
+        s3 = _client("s3", aws_endpoint_url, self._region)
+        buckets = bucket_names(preliminary)
+        create_buckets(s3, buckets)
+        queues = create_queues(_client("sqs", aws_endpoint_url, self._region))
+        notify_ingest_queue(s3, buckets["files"], queues)
         stack.enter_context(route_lambda_invocations(_waterfall_handlers()))
         state_machine_arn, account_id = _deploy_waterfall(
             aws_endpoint_url, self._region, default_definition(preliminary)
         )
 
-        stack.enter_context(_patched_environment({"CASCADE_WATERFALL_STATE_MACHINE_ARN": state_machine_arn}))
+        stack.enter_context(
+            _patched_environment(
+                {"CASCADE_WATERFALL_STATE_MACHINE_ARN": state_machine_arn, **queue_environment(queues)}
+            )
+        )
         get_settings.cache_clear()
         settings = get_settings()
         stack.enter_context(_installed_collaborators(settings))
@@ -305,6 +338,26 @@ class LocalStack:
         server = GatewayServer(gateway, host="127.0.0.1", port=self._port)
         server.start()
         stack.callback(server.stop)
+
+        pump = EventPump(
+            lambda: _client("sqs", aws_endpoint_url, self._region),
+            [
+                QueueBinding(
+                    function_name=f"cascade-bulk-{consumer.queue.logical_name}",
+                    queue_url=queues[consumer.queue.logical_name].url,
+                    queue_arn=queues[consumer.queue.logical_name].arn,
+                    handler=_import_handler(consumer.handler),
+                    batch_size=consumer.batch_size,
+                    timeout_seconds=consumer.timeout_seconds,
+                    max_concurrency=self._worker_concurrency if consumer is WORKER_CONSUMER else 1,
+                )
+                for consumer in CONSUMERS
+            ],
+            region=self._region,
+            account_id=account_id,
+        )
+        pump.start()
+        stack.callback(pump.stop)
 
         self._settings = settings
         self._gateway = gateway
@@ -368,24 +421,64 @@ def _installed_collaborators(settings: Settings) -> Iterator[None]:
     Each handler module otherwise builds them once per process from the first settings it reads.
     """
     from cascade.api.authorizer import install_key_lookup  # noqa: PLC0415
+    from cascade.api.company_services import install_company_facts  # noqa: PLC0415
     from cascade.api.services import build_services, install_services  # noqa: PLC0415
+    from cascade.bulk.services import build_bulk_services, install_bulk_services  # noqa: PLC0415
+    from cascade.handlers.bulk_webhook import get_sender  # noqa: PLC0415
     from cascade.providers.registry import ProviderRegistry  # noqa: PLC0415
+    from cascade.registries.service import build_company_enricher  # noqa: PLC0415
     from cascade.storage.dynamo import client_factory  # noqa: PLC0415
     from cascade.storage.keys import ApiKeyRepository  # noqa: PLC0415
+    from cascade.waterfall.companies import LazyCompanyLookup  # noqa: PLC0415
     from cascade.waterfall.dependencies import build_dependencies, install_dependencies  # noqa: PLC0415
 
     dependencies = build_dependencies(settings)
     install_dependencies(dependencies)
     install_services(build_services(settings))
+    company_facts = build_company_enricher(settings)
+    install_company_facts(company_facts)
     install_key_lookup(ApiKeyRepository(client_factory(), table=settings.api_keys_table))
+    install_bulk_services(_local_bulk_services(build_bulk_services(settings), settings))
+    # The webhook sender is built from the settings on first use, so a stack started earlier in this
+    # process must not leave its sender behind.
+    get_sender.cache_clear()
     try:
         yield
     finally:
+        get_sender.cache_clear()
+        install_bulk_services(None)
         install_key_lookup(None)
         install_services(None)
+        install_company_facts(None)
+        company_facts.close()
         install_dependencies(None)
+        if isinstance(dependencies.companies, LazyCompanyLookup):
+            dependencies.companies.close()
         if isinstance(dependencies.registry, ProviderRegistry):
             dependencies.registry.close()
+
+
+def _local_bulk_services(services: BulkServices, settings: Settings) -> BulkServices:
+    """Return ``services`` with a waterfall runner that polls each execution every ``ROW_POLL_SECONDS``.
+
+    Rows run in the background, so a slower poll costs each row little time, while the default poll of
+    the API's runner, run by every concurrent row, would keep moto busy with DescribeExecution calls.
+    """
+    from cascade.waterfall.runner import PollingRunner  # noqa: PLC0415
+
+    # The local stack has pointed AWS_ENDPOINT_URL and AWS_REGION at moto before it builds any collaborator.
+    endpoint_url = os.environ["AWS_ENDPOINT_URL"]
+    region = os.environ.get("AWS_REGION", DEFAULT_REGION)
+    arn = settings.waterfall_state_machine_arn
+    if arn is None:
+        raise RuntimeError("the waterfall state machine ARN is not set; the local stack sets it before this call")
+    runner = PollingRunner(
+        lambda: _client("stepfunctions", endpoint_url, region),
+        arn,
+        poll_interval=ROW_POLL_SECONDS,
+        timeout_seconds=ROW_EXECUTION_SECONDS,
+    )
+    return dataclasses.replace(services, runner=runner)
 
 
 def _waterfall_handlers() -> dict[str, LambdaHandler]:

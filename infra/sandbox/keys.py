@@ -18,4 +18,5 @@ SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
     "neverbounce": {"api_key": "sandbox-neverbounce-key"},
     "millionverifier": {"api_key": "sandbox-millionverifier-key"},
     "twilio": {"account_sid": "ACsandbox0000000000000000000000000", "auth_token": "sandbox-twilio-token"},
+    "companies_house": {"api_key": "sandbox-companies-house-key"},
 }

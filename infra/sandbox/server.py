@@ -112,6 +112,9 @@ class SandboxState:
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _SandboxHttpServer
     protocol_version = "HTTP/1.1"
+    # The handler writes headers and body separately; without TCP_NODELAY each keep-alive reply waits
+    # for the client's delayed acknowledgement (about 40 ms on Linux).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet; the stats endpoint counts calls instead."""

@@ -17,6 +17,8 @@ from cascade.storage.schema import TABLES
 from infra.app import STACK_NAME, build_app
 from infra.stack import _ACKNOWLEDGED_FINDINGS
 
+REPOSITORY = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture(scope="module")
 def dependencies_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -179,8 +181,38 @@ def test_api_routes_use_key_authorizer(template: dict[str, Any]) -> None:
         if "Ref" in method["Properties"]["ResourceId"]
     }
     assert by_path[("GET", "openapi.json")]["AuthorizationType"] == "NONE"
-    for route in (("POST", "enrich"), ("GET", "{id}"), ("GET", "usage")):
+    for route in (
+        ("POST", "enrich"),
+        ("GET", "{enrichment_id}"),
+        ("GET", "usage"),
+        ("GET", "export"),
+        ("POST", "jobs"),
+        ("GET", "{job_id}"),
+        ("POST", "cancel"),
+        ("POST", "bounce"),
+    ):
         assert by_path[route]["AuthorizationType"] == "CUSTOM", route
+
+
+def test_api_gateway_routes_match_openapi(template: dict[str, Any]) -> None:
+    """Every operation of the generated OpenAPI document has an API Gateway method, and no other exists."""
+    methods = _resources(template, "AWS::ApiGateway::Method")
+    resources = _resources(template, "AWS::ApiGateway::Resource")
+
+    def path_of(resource_id: str) -> str:
+        properties = resources[resource_id]["Properties"]
+        parent = properties["ParentId"]
+        prefix = path_of(parent["Ref"]) if "Ref" in parent else ""
+        return f"{prefix}/{properties['PathPart']}"
+
+    deployed = {
+        (method["Properties"]["HttpMethod"], path_of(method["Properties"]["ResourceId"]["Ref"]))
+        for method in methods.values()
+        if "Ref" in method["Properties"]["ResourceId"] and method["Properties"]["HttpMethod"] != "OPTIONS"
+    }
+    document = json.loads((REPOSITORY / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    documented = {(method.upper(), path) for path, operations in document["paths"].items() for method in operations}
+    assert deployed == documented
 
 
 def test_api_authorizer_cache_off_for_either_header(template: dict[str, Any]) -> None:

@@ -12,7 +12,18 @@ from cascade.handlers.api import handler
 from tests.conftest import LambdaContext, load_event
 
 COMMITTED_DOCUMENT = Path(__file__).parents[2] / "docs" / "openapi.json"
-API_PATHS = {"/v1/people/enrich", "/v1/enrichments/{enrichment_id}", "/v1/usage", "/v1/openapi.json"}
+API_PATHS = {
+    "/v1/people/enrich",
+    "/v1/enrichments/{enrichment_id}",
+    "/v1/companies/enrich",
+    "/v1/jobs",
+    "/v1/jobs/{job_id}",
+    "/v1/jobs/{job_id}/cancel",
+    "/v1/usage",
+    "/v1/usage/export",
+    "/v1/matches/{match_id}/bounce",
+    "/v1/openapi.json",
+}
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from cascade.api.problems import (
     UnsupportedMediaTypeError,
     problem_for,
 )
-from cascade.api.routes import enrichments, openapi, people, usage
+from cascade.api.routes import billing, companies, enrichments, jobs, openapi, people, usage
 from cascade.domain.errors import FieldError, InvalidInputError
 from cascade.observability import get_logger
 from cascade.settings import Settings, get_settings
@@ -52,7 +52,15 @@ _JSON_KINDS: dict[type, str] = {
     bool: "boolean",
     type(None): "null",
 }
-_ROUTERS = (people.router, enrichments.router, usage.router, openapi.router)
+_ROUTERS = (
+    people.router,
+    companies.router,
+    enrichments.router,
+    usage.router,
+    billing.router,
+    jobs.router,
+    openapi.router,
+)
 
 
 @dataclass(frozen=True, slots=True)

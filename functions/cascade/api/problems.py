@@ -24,6 +24,8 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from cascade.billing.caps import SpendCapExceededError
+from cascade.billing.errors import BillingError, MatchNotFoundError
 from cascade.domain.errors import FieldError, InvalidInputError, field_errors
 from cascade.storage.dynamo import RetryableStorageError
 
@@ -50,15 +52,18 @@ class ProblemType:
 MALFORMED_REQUEST = ProblemType("malformed-request", 400, "Malformed request")
 INVALID_IDEMPOTENCY_KEY = ProblemType("invalid-idempotency-key", 400, "Invalid Idempotency-Key header")
 UNAUTHENTICATED = ProblemType("unauthenticated", 401, "Unauthenticated")
+SPEND_CAP_EXCEEDED = ProblemType("spend-cap-exceeded", 402, "Monthly spend cap reached")
 NOT_FOUND = ProblemType("not-found", 404, "Not found")
 IDEMPOTENCY_KEY_REUSED = ProblemType("idempotency-key-reused", 409, "Idempotency-Key reused with another body")
 IDEMPOTENCY_IN_PROGRESS = ProblemType("idempotency-in-progress", 409, "Request with this Idempotency-Key in progress")
+JOB_NOT_CANCELABLE = ProblemType("job-not-cancelable", 409, "Job cannot be canceled")
 REQUEST_TOO_LARGE = ProblemType("request-too-large", 413, "Request body too large")
 UNSUPPORTED_MEDIA_TYPE = ProblemType("unsupported-media-type", 415, "Unsupported media type")
 INVALID_INPUT = ProblemType("invalid-input", 422, "Invalid input")
 INTERNAL_ERROR = ProblemType("internal-error", 500, "Internal server error")
 PROVIDERS_UNAVAILABLE = ProblemType("providers-unavailable", 503, "No provider available")
 STORAGE_BUSY = ProblemType("storage-busy", 503, "Service busy")
+REGISTRIES_UNAVAILABLE = ProblemType("registries-unavailable", 503, "No company registry available")
 
 
 class ApiError(Exception):
@@ -97,6 +102,10 @@ class IdempotencyInProgressError(ApiError):
     """The first request with this Idempotency-Key has not finished yet."""
 
 
+class JobNotCancelableError(ApiError):
+    """The bulk job has finished (completed or failed) or is writing its results, so it cannot be canceled."""
+
+
 class RequestTooLargeError(ApiError):
     """The body is larger than the ``max_request_bytes`` setting."""
 
@@ -109,21 +118,29 @@ class ProvidersUnavailableError(ApiError):
     """Every provider call failed or timed out, so nothing was found and nothing was charged."""
 
 
+class RegistriesUnavailableError(ApiError):
+    """Every government registry that a company lookup asked failed, timed out or throttled the request."""
+
+
 # The status of every error the API expects, looked up along each exception's class hierarchy.
 _PROBLEM_TYPES: Mapping[type[Exception], ProblemType] = {
     MalformedRequestError: MALFORMED_REQUEST,
     InvalidIdempotencyKeyError: INVALID_IDEMPOTENCY_KEY,
     UnauthenticatedError: UNAUTHENTICATED,
     ResourceNotFoundError: NOT_FOUND,
+    MatchNotFoundError: NOT_FOUND,
+    SpendCapExceededError: SPEND_CAP_EXCEEDED,
     RouteNotFoundError: NOT_FOUND,
     IdempotencyKeyReusedError: IDEMPOTENCY_KEY_REUSED,
     IdempotencyInProgressError: IDEMPOTENCY_IN_PROGRESS,
+    JobNotCancelableError: JOB_NOT_CANCELABLE,
     RequestTooLargeError: REQUEST_TOO_LARGE,
     UnsupportedMediaTypeError: UNSUPPORTED_MEDIA_TYPE,
     RequestUnsupportedContentType: UNSUPPORTED_MEDIA_TYPE,
     RequestValidationError: INVALID_INPUT,
     InvalidInputError: INVALID_INPUT,
     ProvidersUnavailableError: PROVIDERS_UNAVAILABLE,
+    RegistriesUnavailableError: REGISTRIES_UNAVAILABLE,
     RetryableStorageError: STORAGE_BUSY,
 }
 _STORAGE_RETRY_AFTER_SECONDS = 1
@@ -209,6 +226,8 @@ def problem_for(error: BaseException, *, request_id: str | None, body_model: typ
         if request_id:
             detail += f", and quote request id {request_id} if it keeps failing"
         return Problem(problem_type, detail, request_id=request_id)
+    if isinstance(error, BillingError):
+        return Problem(problem_type, error.detail, request_id=request_id)
     if isinstance(error, ApiError):
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else {}
         return Problem(problem_type, error.detail, request_id=request_id, headers=headers)

@@ -15,23 +15,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from cascade.domain.models import EnrichmentResult
-from cascade.settings import Settings, Stage, get_settings
+from cascade.settings import Settings, get_settings
 from cascade.storage.dynamo import client_factory
 from cascade.storage.enrichments import EnrichmentRepository
 from cascade.storage.idempotency import IdempotencyBegin, IdempotencyStore
 from cascade.storage.usage import MonthUsage, UsageRepository
-from cascade.waterfall.runner import PollingRunner, SyncExpressRunner, WaterfallRunner
-
-if TYPE_CHECKING:
-    from mypy_boto3_stepfunctions import SFNClient
+from cascade.waterfall.runner import WaterfallRunner, build_runner
 
 # The Step Functions call stays open for the whole execution, which ends by the sync deadline;
 # the margin covers the settle step and the network.
 _EXECUTION_MARGIN_SECONDS = 5
-_CONNECT_TIMEOUT_SECONDS = 2
 
 
 class EnrichmentStore(Protocol):
@@ -128,28 +124,4 @@ def _from_settings() -> ApiServices:
 
 
 def _runner(settings: Settings) -> WaterfallRunner:
-    arn = settings.waterfall_state_machine_arn
-    if not arn:
-        raise ValueError(
-            "CASCADE_WATERFALL_STATE_MACHINE_ARN is not set; set it to the ARN of the waterfall state machine"
-        )
-    longest_execution = settings.sync_deadline_seconds + _EXECUTION_MARGIN_SECONDS
-    factory = functools.partial(_stepfunctions_client, read_timeout=longest_execution)
-    if settings.stage is Stage.AWS:
-        return SyncExpressRunner(factory, arn)
-    # moto serves no StartSyncExecution, so the local stack starts the execution and polls it.
-    return PollingRunner(factory, arn, timeout_seconds=longest_execution)
-
-
-def _stepfunctions_client(*, read_timeout: float) -> SFNClient:
-    import boto3  # noqa: PLC0415 - boto3 costs about 100 ms to import; only the first enrichment pays it
-    from botocore.config import Config  # noqa: PLC0415
-
-    config = Config(
-        connect_timeout=_CONNECT_TIMEOUT_SECONDS,
-        read_timeout=read_timeout,
-        # A retried StartSyncExecution runs the waterfall again. That costs time but never money,
-        # because the second run charges the same match ids.
-        retries={"mode": "standard", "max_attempts": 2},
-    )
-    return boto3.client("stepfunctions", config=config)
+    return build_runner(settings, longest_execution_seconds=settings.sync_deadline_seconds + _EXECUTION_MARGIN_SECONDS)

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from cascade.domain.countries import parse_country_code
 from cascade.domain.money import ZERO, Money, SignedMoney
 from cascade.normalise.phones import LineType
+from cascade.registries.models import Company, CompanyCandidate, MatchStatus
 
 ProviderName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$", examples=["hunter"])]
 CountryCode = Annotated[str, AfterValidator(parse_country_code), Field(examples=["GB"])]
@@ -166,7 +167,11 @@ class NormalisedPerson(BaseModel):
 
 
 class CompanySummary(BaseModel):
-    """The company block of a person result, as far as the input identifies it."""
+    """The company block of a person result: the company as the input names it, and its registry match.
+
+    ``name``, ``base_name``, ``legal_form`` and ``domain`` come from the input. The other fields
+    describe the lookup in the government registries.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -174,6 +179,20 @@ class CompanySummary(BaseModel):
     base_name: str | None = None
     legal_form: str | None = None
     domain: str | None = None
+    match: MatchStatus | None = Field(
+        default=None,
+        description="Outcome of the registry lookup, or null when no lookup ran, as for a suppressed contact.",
+    )
+    registry: Company | None = Field(
+        default=None, description="The registry facts of the company, each with its source, when resolved."
+    )
+    candidates: list[CompanyCandidate] = Field(
+        default_factory=list,
+        description="Registry records that may be this company, best first, when the match is ambiguous.",
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="How the lookup went: registries skipped or failed, cached results."
+    )
 
 
 class EmailResult(BaseModel):
@@ -236,4 +255,14 @@ class EnrichmentResult(BaseModel):
     company: CompanySummary | None = None
     attempts: list[ProviderAttempt] = Field(default_factory=list)
     billing: Billing = Field(default_factory=Billing)
+    stale: bool = Field(
+        default=False,
+        description=(
+            "True when a registry lists the company as dissolved or closed, so the contact is probably out of "
+            "date. Emails and phones are still returned, and verified ones are billed as usual."
+        ),
+    )
+    stale_reason: str | None = Field(
+        default=None, description="Why the contact is stale: the company status and the registry that reports it."
+    )
     created_at: datetime | None = None

@@ -27,6 +27,19 @@ Keys (every key attribute is a string):
 ``idempotency``: ``Idempotency-Key`` records of the HTTP API.
   - ``pk = "<key id>#<idempotency key>"``. The item contains the request body's hash and the
     first response, and ``expires_at`` is the TTL attribute.
+``jobs``: bulk jobs, their status, counters and file locations.
+  - ``pk = "<job id>"``; ``key_id`` and ``account_id`` are checked on every read; GSI ``by_key``
+    (``key_id``, ``created_at``) lists a key's jobs, newest last.
+``job_rows``: one item per enriched row of a bulk job, written once when the row is done.
+  - ``pk = "<job id>"``, ``sk = "<row number, zero-padded to 9 digits>"``, so a query returns the rows in
+    file order; ``expires_at`` is the TTL attribute (the contact-data retention period).
+  - ``pk = "<job id>#parked"``, ``sk`` as above: the message body of a row parked while its job is on
+    hold at the key's spend cap, deleted when the row is sent again.
+``companies``: company facts from government registries, cached per natural key.
+  - ``pk = "<registry>#<canonical identifier>"`` or ``"query#<hash of the normalised query>"``;
+    ``expires_at`` is the TTL attribute.
+
+Buckets and queues are defined here too (``BUCKETS``, ``QUEUES``), for the same three users.
 """
 
 from __future__ import annotations
@@ -69,4 +82,57 @@ API_KEYS = TableSpec(
 ENRICHMENTS = TableSpec(logical_name="enrichments", partition_key="pk", ttl_attribute="expires_at")
 IDEMPOTENCY = TableSpec(logical_name="idempotency", partition_key="pk", ttl_attribute="expires_at")
 
-TABLES: tuple[TableSpec, ...] = (LEDGER, USAGE, FRESHNESS, SUPPRESSIONS, API_KEYS, ENRICHMENTS, IDEMPOTENCY)
+JOBS = TableSpec(logical_name="jobs", partition_key="pk", indexes=(IndexSpec("by_key", "key_id", "created_at"),))
+JOB_ROWS = TableSpec(logical_name="job_rows", partition_key="pk", sort_key="sk", ttl_attribute="expires_at")
+COMPANIES = TableSpec(logical_name="companies", partition_key="pk", ttl_attribute="expires_at")
+
+TABLES: tuple[TableSpec, ...] = (
+    LEDGER,
+    USAGE,
+    FRESHNESS,
+    SUPPRESSIONS,
+    API_KEYS,
+    ENRICHMENTS,
+    IDEMPOTENCY,
+    JOBS,
+    JOB_ROWS,
+    COMPANIES,
+)
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """An S3 bucket's logical name; ``CASCADE_<NAME>_BUCKET`` names the deployed bucket."""
+
+    logical_name: str
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """An SQS queue with its dead-letter queue; ``CASCADE_<NAME>_QUEUE_URL`` names the deployed queue.
+
+    ``visibility_timeout_seconds`` must exceed the consuming function's timeout, and a message received
+    ``max_receive_count`` times moves to the dead-letter queue.
+    """
+
+    logical_name: str
+    visibility_timeout_seconds: int
+    max_receive_count: int
+
+
+# Uploads arrive under ``uploads/``, results are written under ``results/``.
+FILES = BucketSpec(logical_name="files")
+# Monthly usage exports, under ``exports/<YYYY-MM>/``.
+BILLING = BucketSpec(logical_name="billing")
+BUCKETS: tuple[BucketSpec, ...] = (FILES, BILLING)
+
+UPLOADS_PREFIX = "uploads/"
+RESULTS_PREFIX = "results/"
+
+# S3 ObjectCreated notifications of the uploads prefix.
+INGEST = QueueSpec(logical_name="ingest", visibility_timeout_seconds=960, max_receive_count=3)
+# One message per input row of a bulk job.
+ROWS = QueueSpec(logical_name="rows", visibility_timeout_seconds=360, max_receive_count=5)
+# Signed webhook deliveries, retried with backoff.
+WEBHOOKS = QueueSpec(logical_name="webhooks", visibility_timeout_seconds=60, max_receive_count=8)
+QUEUES: tuple[QueueSpec, ...] = (INGEST, ROWS, WEBHOOKS)

@@ -29,6 +29,7 @@ from cascade.storage.freshness import FreshnessStore, FreshValue
 from cascade.storage.ledger import ChargeOutcome, LedgerRepository
 from cascade.storage.suppressions import SuppressionStore
 from cascade.verification.mx import DnsMxResolver, MxResolver
+from cascade.waterfall.companies import CompanyLookup, LazyCompanyLookup
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -83,6 +84,7 @@ class WaterfallDependencies:
     """The settings and collaborators of the waterfall functions.
 
     ``clock`` returns the current time (time zone aware); ``monotonic`` measures provider latency in seconds.
+    ``companies`` looks up each person's employer in the government registries; ``None`` skips the lookup.
     """
 
     settings: Settings
@@ -93,6 +95,7 @@ class WaterfallDependencies:
     suppressions: Suppressions
     clock: Callable[[], datetime] = utc_now
     monotonic: Callable[[], float] = time.monotonic
+    companies: CompanyLookup | None = None
 
     def now_ms(self) -> int:
         """Return the current time in epoch milliseconds, as ``plan.deadline_ms`` counts it."""
@@ -125,7 +128,15 @@ def build_dependencies(settings: Settings) -> WaterfallDependencies:
         ),
         freshness=FreshnessStore(dynamodb, table=settings.freshness_table, retention_days=settings.retention_days),
         suppressions=SuppressionStore(dynamodb, table=settings.suppressions_table),
+        companies=LazyCompanyLookup(functools.partial(_company_enricher, settings)),
     )
+
+
+def _company_enricher(settings: Settings) -> CompanyLookup:
+    # Imported on the first company lookup: the registry adapters are not needed before it.
+    from cascade.registries.service import build_company_enricher  # noqa: PLC0415
+
+    return build_company_enricher(settings)
 
 
 _installed: list[WaterfallDependencies] = []
@@ -179,13 +190,13 @@ def _credentials(settings: Settings) -> CredentialStore:
     if settings.provider_credentials_json is not None:
         return StaticCredentials(parse_provider_credentials(settings.provider_credentials_json.get_secret_value()))
     if settings.stage is Stage.AWS:
-        return SecretsManagerCredentials(_secrets_manager_client, settings.provider_secret_prefix)
+        return SecretsManagerCredentials(secrets_manager_client, settings.provider_secret_prefix)
     get_logger().warning("no provider credentials configured", stage=settings.stage.value)
     return StaticCredentials({})
 
 
 @functools.cache
-def _secrets_manager_client() -> SecretsManagerClient:
+def secrets_manager_client() -> SecretsManagerClient:
     import boto3  # noqa: PLC0415 - boto3 costs about 100 ms to import; only a cold start on AWS pays it
 
     return boto3.client("secretsmanager")

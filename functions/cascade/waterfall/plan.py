@@ -29,6 +29,7 @@ from cascade.observability import get_logger
 from cascade.providers.registry import DEFAULT_ORDER, Availability, contact_finder_names
 from cascade.storage.freshness import contact_identity
 from cascade.storage.suppressions import suppression_identities
+from cascade.waterfall.companies import lookup_budget_seconds, with_registry_match
 from cascade.waterfall.dependencies import WaterfallDependencies
 from cascade.waterfall.state import (
     EnrichmentContext,
@@ -69,6 +70,7 @@ def plan_waterfall(start: WaterfallInput, dependencies: WaterfallDependencies) -
         logger.info("enrichment suppressed", enrichment_id=context.enrichment_id, key_id=context.key_id)
         return state
 
+    _look_up_company(state, dependencies)
     _take_fresh_values(state, dependencies)
     sought = [field for field in request.fields if not state.is_verified(field)]
     affordable, unaffordable = split_by_budget(sought, request.waterfall.max_amount, context.plan)
@@ -97,6 +99,29 @@ def plan_waterfall(start: WaterfallInput, dependencies: WaterfallDependencies) -
         key_id=context.key_id,
     )
     return state
+
+
+def _look_up_company(state: WaterfallState, dependencies: WaterfallDependencies) -> None:
+    """Add the registry match to the company block.
+
+    The lookup's time counts against the deadline, and it leaves one provider read timeout free, the time
+    that the step requires before it calls a provider.
+    """
+    if state.company is None or dependencies.companies is None:
+        return
+    seconds_left = (state.plan.deadline_ms - dependencies.now_ms()) / 1000
+    budget = lookup_budget_seconds(
+        sync=state.context.sync,
+        seconds_to_deadline=seconds_left,
+        reserved_seconds=dependencies.settings.provider_read_timeout_seconds,
+    )
+    state.company = with_registry_match(
+        state.company,
+        dependencies.companies,
+        country=state.person.country,
+        budget_seconds=budget,
+        enrichment_id=state.context.enrichment_id,
+    )
 
 
 def _ready_providers(

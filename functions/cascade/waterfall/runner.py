@@ -8,6 +8,7 @@ client and call it on first use, so building a runner creates no AWS client.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from botocore.exceptions import ClientError
 
 from cascade.observability import get_logger
+from cascade.settings import Settings, Stage
 from cascade.waterfall.errors import WaterfallFailedError
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 SfnClientFactory = Callable[[], "SFNClient"]
 
 POLLING_TIMEOUT_ERROR = "Cascade.PollingTimeout"
+_CONNECT_TIMEOUT_SECONDS = 2
 
 
 class WaterfallRunner(Protocol):
@@ -122,3 +125,35 @@ def _parse_output(execution_arn: str, output: str | None) -> dict[str, Any]:
             f"waterfall execution {execution_arn} succeeded, but its output {output!r} is not a JSON object"
         )
     return parsed
+
+
+def build_runner(settings: Settings, *, longest_execution_seconds: float) -> WaterfallRunner:
+    """Build the runner for ``settings``: synchronous Express on AWS, start-and-poll on the local stack.
+
+    The Step Functions client waits up to ``longest_execution_seconds`` for an execution to end. Raises
+    ``ValueError`` when ``waterfall_state_machine_arn`` is not set, because no enrichment can run.
+    """
+    arn = settings.waterfall_state_machine_arn
+    if not arn:
+        raise ValueError(
+            "CASCADE_WATERFALL_STATE_MACHINE_ARN is not set; set it to the ARN of the waterfall state machine"
+        )
+    factory = functools.partial(_stepfunctions_client, read_timeout=longest_execution_seconds)
+    if settings.stage is Stage.AWS:
+        return SyncExpressRunner(factory, arn)
+    # moto serves no StartSyncExecution, so the local stack starts the execution and polls it.
+    return PollingRunner(factory, arn, timeout_seconds=longest_execution_seconds)
+
+
+def _stepfunctions_client(*, read_timeout: float) -> SFNClient:
+    import boto3  # noqa: PLC0415 - boto3 costs about 100 ms to import; only the first enrichment pays it
+    from botocore.config import Config  # noqa: PLC0415
+
+    config = Config(
+        connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=read_timeout,
+        # A retried StartSyncExecution runs the waterfall again. That costs time but never money,
+        # because the second run charges the same match ids.
+        retries={"mode": "standard", "max_attempts": 2},
+    )
+    return boto3.client("stepfunctions", config=config)

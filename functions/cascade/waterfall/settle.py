@@ -29,6 +29,7 @@ from cascade.observability import get_logger
 from cascade.storage.freshness import contact_identity
 from cascade.storage.ledger import ChargeOutcome
 from cascade.storage.suppressions import suppression_identities
+from cascade.waterfall.companies import stale_reason
 from cascade.waterfall.dependencies import WaterfallDependencies
 from cascade.waterfall.state import FoundEmail, FoundPhone, SettleOutput, ValueSource, WaterfallState, fresh_value
 
@@ -217,6 +218,7 @@ def _result(state: WaterfallState, status: EnrichmentStatus, settled: list[_Sett
                 )
             )
     amount = sum((line.amount for line in lines), ZERO)
+    reason = stale_reason(state.company)
     return EnrichmentResult(
         id=state.context.enrichment_id,
         status=status,
@@ -226,5 +228,7 @@ def _result(state: WaterfallState, status: EnrichmentStatus, settled: list[_Sett
         company=state.company,
         attempts=state.attempts,
         billing=Billing(billed=bool(lines), amount=amount, lines=lines),
+        stale=reason is not None,
+        stale_reason=reason,
         created_at=state.context.received_at,
     )

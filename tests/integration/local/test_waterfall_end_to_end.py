@@ -151,11 +151,12 @@ def test_every_provider_failing_unavailable_no_charge(local_stack: LocalStack) -
 def test_deadline_returns_what_was_verified(local_stack: LocalStack) -> None:
     person = _person(lambda p: _plain(p) and _covers("hunter", p) and p.phone_e164 is not None)
     settings = local_stack.settings
-    # Just enough of the budget is left for one provider's read timeout. Hunter then takes a second,
-    # after which too little is left for lusha.
-    spent = settings.sync_deadline_seconds - settings.provider_read_timeout_seconds - 0.5
+    # Enough of the budget is left for one provider's read timeout, with 0.9 s to reach hunter's step:
+    # under the 1 s that the plan needs before it spends time on a company lookup. Hunter then takes
+    # 1.5 s, after which less than a read timeout is left for lusha.
+    spent = settings.sync_deadline_seconds - settings.provider_read_timeout_seconds - 0.9
     received_at = datetime.fromtimestamp(datetime.now(UTC).timestamp() - spent, UTC)
-    local_stack.sandbox.state.faults.configure("hunter", FaultPlan(latency_ms=(1000, 1000)))
+    local_stack.sandbox.state.faults.configure("hunter", FaultPlan(latency_ms=(1500, 1500)))
     output = _run(local_stack, person, order=["hunter", "lusha"], fields=("email", "phone"), received_at=received_at)
     result = output["result"]
     assert result["email"]["address"] == person.email

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends, Response
@@ -34,6 +34,7 @@ from cascade.api.problems import (
     MALFORMED_REQUEST,
     PROVIDERS_UNAVAILABLE,
     REQUEST_TOO_LARGE,
+    SPEND_CAP_EXCEEDED,
     STORAGE_BUSY,
     UNAUTHENTICATED,
     UNSUPPORTED_MEDIA_TYPE,
@@ -44,6 +45,7 @@ from cascade.api.problems import (
     problem_responses,
 )
 from cascade.api.services import ApiServices, get_services
+from cascade.billing.caps import SpendCaps, worst_case_amount
 from cascade.domain.models import EnrichmentResult, PersonEnrichmentRequest
 from cascade.normalise.person import normalise_person_request
 from cascade.observability import get_logger
@@ -92,6 +94,7 @@ class EnrichReply:
             MALFORMED_REQUEST,
             INVALID_IDEMPOTENCY_KEY,
             UNAUTHENTICATED,
+            SPEND_CAP_EXCEEDED,
             IDEMPOTENCY_KEY_REUSED,
             IDEMPOTENCY_IN_PROGRESS,
             REQUEST_TOO_LARGE,
@@ -126,8 +129,8 @@ def enrich_person(
     """Enrich ``request`` for ``caller``, or replay the first reply to ``idempotency_key``.
 
     Raises ``InvalidInputError`` (422, also for unknown provider names), ``InvalidIdempotencyKeyError`` (400),
-    ``IdempotencyKeyReusedError`` and ``IdempotencyInProgressError`` (409), ``ProvidersUnavailableError``
-    (503), and the runner's and storage's errors.
+    ``IdempotencyKeyReusedError`` and ``IdempotencyInProgressError`` (409), ``SpendCapExceededError`` (402),
+    ``ProvidersUnavailableError`` (503), and the runner's and storage's errors.
     """
     normalise_person_request(request)
     _check_provider_names(request, caller)
@@ -215,6 +218,7 @@ def _run_waterfall(
     request: PersonEnrichmentRequest, request_id: str, *, caller: Caller, services: ApiServices
 ) -> EnrichReply:
     now = services.clock()
+    _check_spend_cap(request, now.astimezone(UTC).strftime("%Y-%m"), caller=caller, services=services)
     enrichment_id = enrichment_id_for(request_id)
     get_logger().append_keys(enrichment_id=enrichment_id)
 
@@ -247,6 +251,17 @@ def _run_waterfall(
     services.enrichments.put(result, key_id=caller.key_id, account_id=caller.account_id, expires_at=expires_at)
     get_logger().info("person enriched", status=result.status.value, billed_amount=str(result.billing.amount))
     return EnrichReply(status=_OK, body=result.model_dump_json())
+
+
+def _check_spend_cap(request: PersonEnrichmentRequest, month: str, *, caller: Caller, services: ApiServices) -> None:
+    """Raise ``SpendCapExceededError`` (402) before any provider is called when the request could pass the cap.
+
+    An idempotent replay returns before this check, because it bills nothing.
+    """
+    # NOTE: concurrent requests each see the headroom before the others' charges, so together they can
+    # pass the cap by up to one worst case each.
+    worst_case = worst_case_amount(caller.plan, request.fields, request.waterfall.max_amount)
+    SpendCaps(services.usage).check(caller.key_id, caller.plan, month, worst_case)
 
 
 def _check_provider_names(request: PersonEnrichmentRequest, caller: Caller) -> None:

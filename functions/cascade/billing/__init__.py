@@ -1,0 +1,1 @@
+"""Usage billing: spend caps, monthly ledger exports, reconciliation and bounce refunds."""
