@@ -17,6 +17,7 @@ duplicate row repeats the result of the row it duplicates, with nothing billed.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO, cast
 
@@ -33,6 +34,7 @@ from cascade.storage.schema import RESULTS_PREFIX, ROWS
 # A finalize that has not ended after this long crashed; it exceeds the worker Lambda's timeout.
 FINALIZE_LEASE_SECONDS = ROWS.visibility_timeout_seconds
 _ERROR_STATUSES = frozenset({RowStatus.INVALID_INPUT, RowStatus.ERROR})
+_MATCHED_STATUSES = frozenset({RowStatus.MATCHED, RowStatus.PARTIAL})
 _MISSING_ROW_ERROR = "no result was recorded for this row; upload the row again in a new job"
 _DUPLICATE_CACHE_SIZE = 1024
 _INPUT_REPLACED_ERROR = (
@@ -91,21 +93,40 @@ def finalize_if_done(services: BulkServices, job_id: str) -> JobRecord | None:
     return finalize(services, claimed, final_status)
 
 
+@dataclass
+class _Tally:
+    """The rows of the results file by outcome. Duplicate rows count with the outcome they repeat."""
+
+    written: int = 0
+    matched: int = 0
+    not_found: int = 0
+    errors: int = 0
+
+    def add(self, status: str) -> None:
+        self.written += 1
+        if status in _MATCHED_STATUSES:
+            self.matched += 1
+        elif status == RowStatus.NOT_FOUND:
+            self.not_found += 1
+        elif status in _ERROR_STATUSES:
+            self.errors += 1
+
+
 def finalize(services: BulkServices, job: JobRecord, final_status: JobStatus) -> JobRecord:
     """Write both files of a claimed job, record where they are, and queue the job's webhook."""
     if job.upload_key is None or job.input_format is None:
         raise ValueError(f"job {job.job_id} was never ingested, so it has no results to write")
     fmt = CsvFormat.model_validate(job.input_format)
     try:
-        written = _write_files(services, job, fmt)
+        tally = _write_files(services, job, fmt)
     except (ObjectChangedError, ObjectNotFoundError) as error:
         message = _INPUT_DELETED_ERROR if isinstance(error, ObjectNotFoundError) else _INPUT_REPLACED_ERROR
         return _close_unreadable(services, job, final_status, message)
-    return _finish(services, job, final_status, written)
+    return _finish(services, job, final_status, tally)
 
 
-def _write_files(services: BulkServices, job: JobRecord, fmt: CsvFormat) -> int:
-    """Stream the results and errors files of ``job``; return the number of rows written.
+def _write_files(services: BulkServices, job: JobRecord, fmt: CsvFormat) -> _Tally:
+    """Stream the results and errors files of ``job``; return the rows written by outcome.
 
     Raises ``ObjectChangedError`` or ``ObjectNotFoundError`` when the pinned input version is gone,
     after which neither file exists, because an error inside the upload blocks aborts both uploads.
@@ -114,7 +135,7 @@ def _write_files(services: BulkServices, job: JobRecord, fmt: CsvFormat) -> int:
         raise ValueError(f"job {job.job_id} has no upload key")
     results_key, errors_key = results_keys(job)
     chunks = services.files.iter_chunks(job.upload_key, version_id=job.upload_version_id, etag=job.upload_etag)
-    written = 0
+    tally = _Tally()
     with (
         services.files.open_upload(results_key) as results_stream,
         services.files.open_upload(errors_key) as errors_stream,
@@ -132,8 +153,8 @@ def _write_files(services: BulkServices, job: JobRecord, fmt: CsvFormat) -> int:
             results.write_row(record.cells, cells)
             if cells.status in _ERROR_STATUSES:
                 errors.write_row(record.number, cells.status, cells.error, record.cells)
-            written += 1
-    return written
+            tally.add(cells.status)
+    return tally
 
 
 def _close_unreadable(services: BulkServices, job: JobRecord, final_status: JobStatus, message: str) -> JobRecord:
@@ -161,11 +182,22 @@ def _close_unreadable(services: BulkServices, job: JobRecord, final_status: JobS
     return closed
 
 
-def _finish(services: BulkServices, job: JobRecord, final_status: JobStatus, written: int) -> JobRecord:
-    """Record where the results files are, move the job to ``final_status`` and queue its webhook."""
+def _finish(services: BulkServices, job: JobRecord, final_status: JobStatus, tally: _Tally) -> JobRecord:
+    """Record where the results files are, move the job to ``final_status`` and queue its webhook.
+
+    The final matched, not found and error counts are those of the results file, so they include the
+    duplicate rows, which the workers never see.
+    """
     results_key, errors_key = results_keys(job)
     now = services.clock()
-    changes = {"results_key": results_key, "errors_key": errors_key, "completed_at": now}
+    changes = {
+        "results_key": results_key,
+        "errors_key": errors_key,
+        "completed_at": now,
+        "matched": tally.matched,
+        "not_found": tally.not_found,
+        "errors": tally.errors,
+    }
     # A finalizing job cannot be canceled, so the claimed status is still the job's status here.
     claimed_status = JobStatus.FINALIZING if final_status is JobStatus.COMPLETED else JobStatus.CANCELED
     closed = services.jobs.transition(
@@ -175,7 +207,7 @@ def _finish(services: BulkServices, job: JobRecord, final_status: JobStatus, wri
         current = services.jobs.get(job.job_id)
         get_logger().warning("job changed while finalizing", job_id=job.job_id)
         return current or job
-    get_logger().info("job finalized", job_id=job.job_id, status=final_status.value, rows=written)
+    get_logger().info("job finalized", job_id=job.job_id, status=final_status.value, rows=tally.written)
     event = WebhookEventType.COMPLETED if final_status is JobStatus.COMPLETED else WebhookEventType.CANCELED
     enqueue_webhook(services.webhooks_queue, closed, event, now=now)
     return closed

@@ -184,7 +184,11 @@ def test_thousand_row_job_end_to_end(local_stack: LocalStack) -> None:
                 assert line[columns["cascade_status"]] == body[first][columns["cascade_status"]], index
 
         matched = sum(1 for line in body if line[columns["cascade_status"]] in {"matched", "partial"})
+        not_found = sum(1 for line in body if line[columns["cascade_status"]] == "not_found")
         assert matched > 0
+        assert job["matched"] == matched
+        assert job["not_found"] == not_found
+        assert job["errors"] == 40
         billed = sum((Decimal(line[columns["cascade_billed"]]) for line in body), Decimal("0.00"))
         assert billed == Decimal(job["billed_amount"])
         assert billed == _ledger_total(local_stack, key)
