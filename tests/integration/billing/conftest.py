@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from cascade.storage.billing import BillingItems
 from cascade.storage.dynamo import create_tables
 from cascade.storage.ledger import LedgerRepository
 from cascade.storage.usage import UsageRepository
+from infra.local.moto_serial import serialized_dynamodb
 from tests.integration.conftest import MOTO_REGION, TEST_TABLE_NAMES
 
 if TYPE_CHECKING:
@@ -99,10 +101,14 @@ def write_golden_month(ledger: LedgerRepository) -> dict[str, LedgerLine]:
 
 
 @pytest.fixture
-def dynamodb(aws: None) -> DynamoDBClient:
+def dynamodb(aws: None) -> Iterator[DynamoDBClient]:
     client = boto3.client("dynamodb", region_name=REGION)
     create_tables(client, TABLE_NAMES)
-    return client
+    # moto neither isolates concurrent transactions nor locks an item between a condition and its
+    # write, and a cancelled transaction restores whole tables. The block gives the concurrent
+    # tests DynamoDB's behaviour: one request at a time, and rollback of only the named items.
+    with serialized_dynamodb():
+        yield client
 
 
 @pytest.fixture

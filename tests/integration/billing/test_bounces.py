@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,7 +33,6 @@ from cascade.verification.mx import StaticMxResolver
 from infra.sandbox.directory import SandboxPerson, default_directory
 from infra.sandbox.server import RunningSandbox
 from tests.integration.billing.conftest import KEY_ID, MONTH, OTHER_KEY_ID, TABLE_NAMES, charge, march
-from tests.integration.moto_isolation import serialise_transactions
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -161,14 +159,10 @@ def test_bounce_repeated_refunds_once(scenario: Scenario, usage: UsageRepository
     assert items.bounces_for_month(MONTH) == {"hunter": 1}
 
 
-def test_bounce_concurrent_refunds_once(
-    scenario: Scenario, usage: UsageRepository, items: BillingItems, dynamodb: DynamoDBClient
-) -> None:
+def test_bounce_concurrent_refunds_once(scenario: Scenario, usage: UsageRepository, items: BillingItems) -> None:
     person = _moved_person()
     assert person.stale_email is not None
     line = scenario.bill(KEY_ID, "req_0001", person.stale_email, person)
-    # DynamoDB isolates transactions; moto needs the lock to do the same.
-    serialise_transactions(dynamodb, threading.Lock())
     with ThreadPoolExecutor(max_workers=5) as pool:
         replies = list(pool.map(lambda _: scenario.reports.report(KEY_ID, line.match_id), range(5)))
     decisions = sorted(reply.decision.value for reply in replies)
