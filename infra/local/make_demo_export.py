@@ -85,7 +85,7 @@ TOO_LITTLE = (
     ("Alex", "", "", "", ""),
     ("", "", "info@yahoo.co.uk", "", ""),
 )
-# Invented people with non-ASCII names; they go to directory companies but no provider knows them.
+# Invented people with non-ASCII names at directory companies. No provider has a record of them.
 NON_ASCII_NAMES = (("Åsa", "Lindqvist"), ("Jürgen", "Müller"), ("Zoë", "Farrowby"), ("Siobhán", "Ó Briain"))
 FORMULA_COMPANIES = ('=HYPERLINK("https://example.com/offer","Quillon Widgets")', "=1+2")
 

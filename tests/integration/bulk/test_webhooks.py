@@ -25,7 +25,7 @@ JOBS_TABLE = TEST_TABLE_NAMES["jobs"]
 
 @dataclass
 class Receiver:
-    """Records each request; answers with the next status of ``statuses`` (the last one repeats)."""
+    """Record each request and reply with the next status of ``statuses``, repeating the last one."""
 
     statuses: list[int]
     requests: list[dict[str, Any]] = field(default_factory=list)

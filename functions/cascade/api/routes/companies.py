@@ -2,7 +2,7 @@
 
 The body names a company by registry identifiers, a domain, or a name with a country. Powertools
 validates it against ``CompanyQuery`` (422, naming the field, for an identifier that fails its
-check digits). The enricher answers from its cache or from SEC EDGAR, Companies House, GLEIF and
+check digits). The enricher reads its cache or queries SEC EDGAR, Companies House, GLEIF and
 Brønnøysund. No ledger line is written, whatever the outcome.
 """
 
@@ -83,7 +83,7 @@ def enrich_company(query: CompanyQuery, facts: CompanyFacts) -> CompanyMatch:
     """Return the company ``query`` names.
 
     Raises ``RegistriesUnavailableError`` (503) when every registry that was asked failed, with
-    Retry-After when a registry said how long to wait.
+    Retry-After when a registry sent how long to wait.
     """
     try:
         return facts.enrich(query)
