@@ -10,7 +10,7 @@ This is the only module that touches moto internals. They are pinned to moto 5.2
 ``moto_internal_problems`` checks each one:
 
 - ``LambdaBackend.invoke(self, function_name, qualifier, body, headers, response_headers)`` serves every
-  Invoke call, in-process under ``mock_aws`` and over HTTP from ``ThreadedMotoServer``.
+  Invoke call, in-process under ``mock_aws`` and over HTTP from ``serve_moto``.
   ``LambdaSimpleBackend`` (moto's ``lambda.use_docker: False`` mode) overrides it with the same signature.
 - ``LambdaBackend.get_function(function_name_or_arn, qualifier)`` resolves a name or ARN, and the function
   it returns has ``function_name``, ``function_arn``, ``timeout`` and ``memory_size``.
@@ -20,15 +20,39 @@ This is the only module that touches moto internals. They are pinned to moto 5.2
   (``moto.settings.moto_server_port``), so ``MOTO_PORT`` must name the server's port.
 - ``moto.core.config.default_user_config["stepfunctions"]`` contains the execution switch that the server's
   ``/moto-api/config`` endpoint sets.
+- ``DomainDispatcherApplication(create_backend_app)`` is the WSGI application that moto's own server runs.
+
+``faster_moto`` also replaces six of moto's per-request costs, each found in a py-spy profile of a bulk
+job on the local stack, with cached or direct results:
+
+- ``DomainDispatcherApplication.get_backend_for_host(self, host)`` lists moto's package folders on disk
+  and tries every service's URL patterns for each request; its answer depends on ``host`` alone.
+- ``ExecutionWorker._get_evaluation_entrypoint(self)`` parses the state machine's definition with ANTLR
+  for every execution. The parse tree depends on the definition text alone, so it is kept, and a fresh
+  ``Preprocessor`` still builds each execution's own components from it.
+- ``lambda_eval_utils.boto_client_for(region, service, state_credentials)`` builds a new boto3 client, and
+  so a new connection, for every Lambda Task. The interpreter's credentials are fixed, so one client per
+  region, service and server port serves them all.
+- ``json_path.parse(path)`` (jsonpath-ng's) builds a new PLY parser, tables included, for every JSONPath
+  that a state reads. A parsed path depends on its text alone.
+- ``SQSBackend.is_message_valid_based_on_retention_period(self, queue_name, message)`` computes all of the
+  queue's attributes, which counts every message in the queue, three times for each message received,
+  to read the queue's ``message_retention_period``. A job of thousands of rows made receiving quadratic.
+- ``SQSBackend.send_message(self, queue_name, message_body, ...)`` computes the same attributes to read
+  ``ContentBasedDeduplication``, which made queueing a job's rows quadratic too. While it runs, the three
+  message counts of ``Queue`` (``approximate_number_of_messages``, ``..._delayed``, ``..._not_visible``)
+  read as 0 in that thread instead, because nothing in ``send_message`` uses them.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import io
 import json
 import logging
 import os
+import threading
 import time
 import traceback
 import uuid
@@ -38,13 +62,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import cheroot.wsgi
 import httpx
 import moto
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.config import default_user_config
-from moto.server import ThreadedMotoServer
+from moto.core.models import botocore_stubber
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.settings import moto_server_port
+from moto.sqs.models import Queue, SQSBackend
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import boto_client as interpreter_boto_client
+from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
@@ -70,6 +103,21 @@ _TRUST_POLICY = json.dumps(
 _INVOKE_PARAMETERS = ("self", "function_name", "qualifier", "body", "headers", "response_headers")
 _GET_FUNCTION_PARAMETERS = ("self", "function_name_or_arn", "qualifier")
 _BACKEND_CLASSES: tuple[type[LambdaBackend], ...] = (LambdaBackend, LambdaSimpleBackend)
+_BOTO_CLIENT_FOR_PARAMETERS = ("region", "service", "state_credentials")
+# Worker threads of the moto server. A Lambda Task holds one for the handler's whole run, and the handler's own
+# requests need others, so the pool is far larger than the local stack's concurrent executions.
+_SERVER_THREADS = 64
+# An idle keep-alive connection is closed after this long; a Lambda Task can keep its request open for 300 s.
+_SERVER_IDLE_SECONDS = 330
+_SERVER_STOP_SECONDS = 10
+_MAX_CACHED_JSON_PATHS = 1024
+_QUEUE_COUNTS = (
+    "approximate_number_of_messages",
+    "approximate_number_of_messages_delayed",
+    "approximate_number_of_messages_not_visible",
+)
+# Each cached parse tree is a few hundred kilobytes; the local stack deploys one definition.
+_MAX_CACHED_DEFINITIONS = 8
 _logger = logging.getLogger(__name__)
 
 
@@ -166,7 +214,12 @@ def enable_state_machine_execution(endpoint_url: str) -> None:
 
 @contextmanager
 def serve_moto(*, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Run ``ThreadedMotoServer`` in this process, able to execute state machines, and yield its endpoint URL.
+    """Serve moto's WSGI application in this process, able to execute state machines; yield its endpoint URL.
+
+    moto's own ``ThreadedMotoServer`` runs werkzeug's development server, which closes the connection
+    after every response and starts a thread for every connection. The local stack sends a few dozen
+    requests per waterfall, so the server here is cheroot, with a fixed pool of threads and keep-alive
+    connections, around the same application that moto's server runs.
 
     Port 0 picks a free port. ``MOTO_PORT`` is set to the server's port for the block, because the
     state-machine interpreter calls Lambda at ``http://localhost:<MOTO_PORT>``. On exit the server's
@@ -176,9 +229,17 @@ def serve_moto(*, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """
     saved_switch = dict(default_user_config.get("stepfunctions", {}))
     saved_port = os.environ.get("MOTO_PORT")
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    server.start()
-    bound_host, bound_port = server.get_host_and_port()
+    server = cheroot.wsgi.Server(
+        (host, port),
+        DomainDispatcherApplication(create_backend_app),
+        numthreads=_SERVER_THREADS,
+        timeout=_SERVER_IDLE_SECONDS,
+        server_name="cascade-local-moto",
+    )
+    server.prepare()
+    thread = threading.Thread(target=server.serve, name="moto-server", daemon=True)
+    thread.start()
+    bound_host, bound_port = server.bind_addr[:2]
     endpoint_url = f"http://{bound_host}:{bound_port}"
     try:
         os.environ["MOTO_PORT"] = str(bound_port)
@@ -189,11 +250,129 @@ def serve_moto(*, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
             httpx.post(f"{endpoint_url}/moto-api/reset", timeout=10.0).raise_for_status()
         finally:
             server.stop()
+            thread.join(timeout=_SERVER_STOP_SECONDS)
             default_user_config["stepfunctions"] = saved_switch  # type: ignore[typeddict-item]
             if saved_port is None:
                 os.environ.pop("MOTO_PORT", None)
             else:
                 os.environ["MOTO_PORT"] = saved_port
+
+
+@contextmanager
+def faster_moto() -> Iterator[None]:
+    """Cache, for the block, the three per-request results of moto listed in this module's docstring.
+
+    The caches hold what moto would compute again with the same inputs, so requests behave as before.
+    The patch applies to every moto server and ``mock_aws`` block in this process until the block exits.
+    NOTE: nested blocks must exit in reverse order of entry, because each restores what it replaced.
+    """
+    original_lookup = DomainDispatcherApplication.__dict__["get_backend_for_host"]
+    original_entrypoint = ExecutionWorker.__dict__["_get_evaluation_entrypoint"]
+    original_client_for = lambda_eval_utils.__dict__["boto_client_for"]
+    original_parse = json_path.__dict__["parse"]
+    original_retention = SQSBackend.__dict__["is_message_valid_based_on_retention_period"]
+    original_send = SQSBackend.__dict__["send_message"]
+    original_counts = {name: Queue.__dict__[name] for name in _QUEUE_COUNTS}
+    setattr(DomainDispatcherApplication, "get_backend_for_host", _memoised_backend_lookup(original_lookup))  # noqa: B010
+    setattr(ExecutionWorker, "_get_evaluation_entrypoint", _cached_entrypoint())  # noqa: B010
+    setattr(lambda_eval_utils, "boto_client_for", _shared_interpreter_clients(original_client_for))  # noqa: B010
+    setattr(json_path, "parse", functools.lru_cache(maxsize=_MAX_CACHED_JSON_PATHS)(original_parse))  # noqa: B010
+    setattr(SQSBackend, "is_message_valid_based_on_retention_period", _within_retention)  # noqa: B010
+    setattr(SQSBackend, "send_message", _sending(original_send))  # noqa: B010
+    for name, count in original_counts.items():
+        setattr(Queue, name, _zero_while_sending(count))
+    try:
+        yield
+    finally:
+        for name, count in original_counts.items():
+            setattr(Queue, name, count)
+        setattr(SQSBackend, "send_message", original_send)  # noqa: B010
+        setattr(SQSBackend, "is_message_valid_based_on_retention_period", original_retention)  # noqa: B010
+        setattr(json_path, "parse", original_parse)  # noqa: B010
+        setattr(lambda_eval_utils, "boto_client_for", original_client_for)  # noqa: B010
+        setattr(ExecutionWorker, "_get_evaluation_entrypoint", original_entrypoint)  # noqa: B010
+        setattr(DomainDispatcherApplication, "get_backend_for_host", original_lookup)  # noqa: B010
+
+
+_send_state = threading.local()
+
+
+def _sending(original: Callable[..., Any]) -> Callable[..., Any]:
+    def send_message(backend: SQSBackend, *args: Any, **kwargs: Any) -> Any:
+        _send_state.active = True
+        try:
+            return original(backend, *args, **kwargs)
+        finally:
+            _send_state.active = False
+
+    return send_message
+
+
+def _zero_while_sending(count: property) -> property:
+    def read(queue: Queue) -> int:
+        if getattr(_send_state, "active", False):
+            return 0
+        value: int = count.__get__(queue)
+        return value
+
+    return property(read)
+
+
+def _within_retention(backend: SQSBackend, queue_name: str, message: Any) -> bool:
+    queue = backend.get_queue(queue_name)
+    retention_seconds = int(getattr(queue, "message_retention_period"))  # noqa: B009 - set by setattr in moto
+    retain_until = retention_seconds + message.sent_timestamp / 1000
+    return bool(retain_until > time.time())
+
+
+def _memoised_backend_lookup(original: Callable[[Any, str | None], Any]) -> Callable[[Any, str | None], Any]:
+    found: dict[str | None, Any] = {}
+
+    def get_backend_for_host(application: Any, host: str | None) -> Any:
+        # moto calls this under the application's lock, but the dictionary is safe without it.
+        if host not in found:
+            found[host] = original(application, host)
+        return found[host]
+
+    return get_backend_for_host
+
+
+def _cached_entrypoint() -> Callable[[Any], Any]:
+    trees: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def get_evaluation_entrypoint(worker: Any) -> Any:
+        definition: str = worker._evaluation_details.state_machine_details.definition
+        with lock:
+            tree = trees.get(definition)
+        if tree is None:
+            # Raises ASLParserException for a definition with syntax errors, as moto's own method does.
+            _, tree = AmazonStateLanguageParser.parse(definition)
+            with lock:
+                if len(trees) >= _MAX_CACHED_DEFINITIONS:
+                    trees.clear()
+                trees[definition] = tree
+        return Preprocessor().visit(tree)
+
+    return get_evaluation_entrypoint
+
+
+def _shared_interpreter_clients(original: Callable[..., Any]) -> Callable[..., Any]:
+    clients: dict[tuple[str, str, str], Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # Under mock_aws moto intercepts the client's requests instead; keep its own behaviour there.
+        if botocore_stubber.enabled:
+            return original(region, service, state_credentials)
+        key = (region, service, moto_server_port())
+        with lock:
+            client = clients.get(key)
+            if client is None:
+                client = clients[key] = original(region, service, state_credentials)
+        return client
+
+    return boto_client_for
 
 
 def moto_internal_problems() -> list[str]:
@@ -217,8 +396,42 @@ def moto_internal_problems() -> list[str]:
         problems.append(f"LambdaBackend.get_function takes {found}, expected {_GET_FUNCTION_PARAMETERS}")
     if not callable(getattr(interpreter_boto_client, "moto_server_port", None)):
         problems.append("the interpreter's boto client no longer reads the server port from moto_server_port")
+    problems.extend(_cached_internal_problems())
     if "execute_state_machine" not in default_user_config.get("stepfunctions", {}):
         problems.append('moto.core.config.default_user_config["stepfunctions"] has no execute_state_machine switch')
+    return problems
+
+
+def _cached_internal_problems() -> list[str]:
+    problems: list[str] = []
+    lookup = DomainDispatcherApplication.__dict__.get("get_backend_for_host")
+    if lookup is None or tuple(inspect.signature(lookup).parameters) != ("self", "host"):
+        problems.append("DomainDispatcherApplication.get_backend_for_host(self, host) is missing or changed")
+    entrypoint = ExecutionWorker.__dict__.get("_get_evaluation_entrypoint")
+    if entrypoint is None or tuple(inspect.signature(entrypoint).parameters) != ("self",):
+        problems.append("ExecutionWorker._get_evaluation_entrypoint(self) is missing or changed")
+    client_for = getattr(lambda_eval_utils, "boto_client_for", None)
+    if client_for is None or tuple(inspect.signature(client_for).parameters) != _BOTO_CLIENT_FOR_PARAMETERS:
+        problems.append(f"lambda_eval_utils.boto_client_for no longer takes {_BOTO_CLIENT_FOR_PARAMETERS}")
+    if not callable(json_path.__dict__.get("parse")):
+        problems.append("moto's json_path module no longer imports jsonpath-ng's parse")
+    retention = SQSBackend.__dict__.get("is_message_valid_based_on_retention_period")
+    if retention is None or tuple(inspect.signature(retention).parameters) != ("self", "queue_name", "message"):
+        problems.append("SQSBackend.is_message_valid_based_on_retention_period(self, queue_name, message) changed")
+    if "send_message" not in SQSBackend.__dict__:
+        problems.append("SQSBackend no longer defines send_message")
+    problems.extend(
+        f"moto's SQS Queue.{name} is no longer a property"
+        for name in _QUEUE_COUNTS
+        if not isinstance(Queue.__dict__.get(name), property)
+    )
+    canary_queue = Queue("canary", "us-east-1", "123456789012")  # type: ignore[abstract]
+    if "message_retention_period" not in canary_queue.__dict__:
+        problems.append("moto's SQS Queue no longer keeps message_retention_period")
+    if not callable(getattr(Preprocessor, "visit", None)):
+        problems.append("the ASL Preprocessor has no visit method")
+    if tuple(inspect.signature(DomainDispatcherApplication).parameters) != ("create_app",):
+        problems.append("DomainDispatcherApplication no longer takes create_app alone")
     return problems
 
 

@@ -56,6 +56,7 @@ from infra.local.moto_bridge import (
     LambdaHandler,
     create_express_state_machine,
     create_lambda_functions,
+    faster_moto,
     route_lambda_invocations,
     serve_moto,
 )
@@ -87,6 +88,8 @@ WATERFALL_FUNCTIONS: Mapping[str, tuple[str, str]] = {
     "SettleFunctionArn": ("cascade-waterfall-settle", "cascade.handlers.waterfall_settle.handler"),
 }
 _HEALTH_POLL_SECONDS = 0.05
+# Pace of the local stack's requests to the sandbox's GLEIF and Brønnøysund, which enforce no limit.
+SANDBOX_REGISTRY_REQUESTS_PER_SECOND = 50
 # How often the bulk worker's waterfall runner calls DescribeExecution, and how long it waits for one execution.
 ROW_POLL_SECONDS = 0.1
 ROW_EXECUTION_SECONDS = 300
@@ -283,6 +286,7 @@ class LocalStack:
         from infra.sandbox.keys import SANDBOX_CREDENTIALS  # noqa: PLC0415
         from infra.waterfall_definition import default_definition  # noqa: PLC0415
 
+        stack.enter_context(faster_moto())
         aws_endpoint_url = stack.enter_context(serve_moto(host="127.0.0.1", port=0))
         stack.enter_context(serialized_dynamodb())
         sandbox = start_sandbox(port=0, seed=self._sandbox_seed)
@@ -298,6 +302,11 @@ class LocalStack:
             "CASCADE_MX_NAMESERVER": mx_nameserver,
             "CASCADE_WATERFALL_STATE_MACHINE_ARN": None,
         }
+        # The sandbox's GLEIF and Brønnøysund limit nothing, and every waterfall of the local stack shares one
+        # process and so one pacer per registry, where AWS gives each concurrent plan function its own.
+        for variable in ("CASCADE_GLEIF_REQUESTS_PER_SECOND", "CASCADE_BRREG_REQUESTS_PER_SECOND"):
+            if variable not in os.environ:
+                environment[variable] = str(SANDBOX_REGISTRY_REQUESTS_PER_SECOND)
         # Powertools prints metrics to standard output, which on a laptop is only noise.
         if "POWERTOOLS_METRICS_DISABLED" not in os.environ:
             environment["POWERTOOLS_METRICS_DISABLED"] = "true"

@@ -32,12 +32,24 @@ class PaceLimit:
 # 5 tokens plus 5 per second admit at most 10 in any second.
 # Companies House: 600 requests per 5 minutes per key; 300 tokens plus 1 per second admit at most 600.
 # NOTE: GLEIF and Brønnøysund document no rate limit that was found. 2 tokens plus 2 per second (at
-# most 4 a second) is a polite default, not a published figure.
+# most 4 a second) is a polite default, not a published figure; settings can change it
+# (``gleif_requests_per_second``, ``brreg_requests_per_second``).
+UNPUBLISHED_DEFAULT_PER_SECOND = 4.0
+
+
+def per_second_limit(requests_per_second: float) -> PaceLimit:
+    """Return the bucket that admits at most ``requests_per_second`` in any second, half of it as a burst."""
+    if requests_per_second <= 0:
+        raise ValueError(f"requests_per_second {requests_per_second!r} must be greater than 0")
+    half = requests_per_second / 2
+    return PaceLimit(capacity=max(1.0, half), refill_per_second=half)
+
+
 DEFAULT_LIMITS: dict[Registry, PaceLimit] = {
     Registry.SEC_EDGAR: PaceLimit(capacity=5, refill_per_second=5.0),
     Registry.COMPANIES_HOUSE: PaceLimit(capacity=300, refill_per_second=1.0),
-    Registry.GLEIF: PaceLimit(capacity=2, refill_per_second=2.0),
-    Registry.BRREG: PaceLimit(capacity=2, refill_per_second=2.0),
+    Registry.GLEIF: per_second_limit(UNPUBLISHED_DEFAULT_PER_SECOND),
+    Registry.BRREG: per_second_limit(UNPUBLISHED_DEFAULT_PER_SECOND),
 }
 
 

@@ -39,7 +39,7 @@ from cascade.registries.models import (
     MatchStatus,
     Registry,
 )
-from cascade.registries.pacing import DEFAULT_LIMITS, PaceLimit, Pacer
+from cascade.registries.pacing import DEFAULT_LIMITS, PaceLimit, Pacer, per_second_limit
 from cascade.registries.resolution import CompanyResolver, Deadline, Registries, Trace, name_key
 from cascade.registries.sec import SecEdgar
 from cascade.settings import Stage, get_settings
@@ -231,9 +231,15 @@ def build_company_enricher(
     Companies House is skipped, with a note on every result, when no API key is configured in
     ``companies_house_api_key``, under "companies_house" in ``provider_credentials_json``, or (on AWS)
     in the Secrets Manager secret ``<provider_secret_prefix>companies_house``.
-    ``transport`` replaces the network and ``pace_limits`` the default request rates, for tests.
+    GLEIF and Brønnøysund are paced at ``gleif_requests_per_second`` and ``brreg_requests_per_second``.
+    ``transport`` replaces the network and ``pace_limits`` the request rates, for tests.
     """
-    limits = {**DEFAULT_LIMITS, **(pace_limits or {})}
+    limits = {
+        **DEFAULT_LIMITS,
+        Registry.GLEIF: per_second_limit(settings.gleif_requests_per_second),
+        Registry.BRREG: per_second_limit(settings.brreg_requests_per_second),
+        **(pace_limits or {}),
+    }
     sandbox = str(settings.sandbox_url).rstrip("/") if settings.sandbox_url is not None else None
 
     def http(registry: Registry, default_base_url: str) -> ProviderHttp:

@@ -5,6 +5,7 @@ The first tests are the canary: they fail when the moto internals that the bridg
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -27,6 +28,7 @@ from infra.local.moto_bridge import (
     LambdaHandler,
     create_express_state_machine,
     create_lambda_functions,
+    faster_moto,
     moto_internal_problems,
     route_lambda_invocations,
     serve_moto,
@@ -76,14 +78,17 @@ def in_process_aws() -> Iterator[LocalAws]:
         yield LocalAws(endpoint_url=None)
 
 
-@pytest.fixture(params=["in_process", "threaded_server"])
+@pytest.fixture(params=["in_process", "server", "server_with_caches"])
 def aws(request: pytest.FixtureRequest) -> Iterator[LocalAws]:
+    """moto in-process, over HTTP, and over HTTP with ``faster_moto``'s caches, as the local stack runs it."""
     if request.param == "in_process":
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
             yield LocalAws(endpoint_url=None)
         return
-    with serve_moto(host="127.0.0.1", port=0) as endpoint_url:
-        yield LocalAws(endpoint_url=endpoint_url)
+    with contextlib.ExitStack() as stack:
+        if request.param == "server_with_caches":
+            stack.enter_context(faster_moto())
+        yield LocalAws(endpoint_url=stack.enter_context(serve_moto(host="127.0.0.1", port=0)))
 
 
 def _create_functions(aws: LocalAws, names: list[str]) -> dict[str, str]:

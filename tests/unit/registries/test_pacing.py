@@ -6,7 +6,7 @@ import pytest
 
 from cascade.registries.errors import RegistryThrottledError
 from cascade.registries.models import Registry
-from cascade.registries.pacing import DEFAULT_LIMITS, PaceLimit, Pacer, TokenBucket
+from cascade.registries.pacing import DEFAULT_LIMITS, PaceLimit, Pacer, TokenBucket, per_second_limit
 
 
 class FakeClock:
@@ -69,6 +69,34 @@ def test_default_limits_respect_published(registry: Registry, window: float, pub
         clock.now += wait
     assert taken <= published
     assert taken >= published - 1
+
+
+def _taken_in_one_second(limit: PaceLimit) -> int:
+    clock = FakeClock()
+    bucket = TokenBucket(limit, clock=clock)
+    start, taken = clock.now, 0
+    while True:
+        wait = bucket.try_take()
+        if wait == 0.0:
+            taken += 1
+            continue
+        if clock.now + wait > start + 1.0:
+            return taken
+        clock.now += wait
+
+
+@pytest.mark.parametrize("rate", [1.0, 4.0, 50.0])
+def test_per_second_limit_admits_the_rate_in_any_second(rate: float) -> None:
+    assert rate - 1 <= _taken_in_one_second(per_second_limit(rate)) <= max(rate, 1.0)
+
+
+def test_unpublished_defaults_are_four_a_second() -> None:
+    assert DEFAULT_LIMITS[Registry.GLEIF] == DEFAULT_LIMITS[Registry.BRREG] == PaceLimit(2.0, 2.0)
+
+
+def test_per_second_limit_rejects_zero() -> None:
+    with pytest.raises(ValueError, match="requests_per_second 0"):
+        per_second_limit(0)
 
 
 def test_hold_blocks_then_releases() -> None:

@@ -131,3 +131,10 @@ def test_query_key_domain_forms_equal() -> None:
     assert normalised_query(CompanyQuery(domain="https://www.Tesco.com/about")) == normalised_query(
         CompanyQuery(domain="tesco.com")
     )
+
+
+@pytest.mark.parametrize("field", ["gleif_requests_per_second", "brreg_requests_per_second"])
+@pytest.mark.parametrize("value", [0, -1, 101])
+def test_unpublished_registry_rates_are_bounded(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=field):
+        _settings(**{field: value})
