@@ -10,10 +10,11 @@ as a subprocess, waits for the ready file, and then, with the test API key from 
 2. prints for each the status, the email and its verdict, the phone and its line type, the
    company's registry match, every provider tried with its outcome and latency, and what was billed;
 3. prints ``GET /v1/usage`` for the current month and checks it against the billed amounts;
-4. creates a second test key and submits the first ``DEMO_JOB_ROWS`` records of the demo CRM export
-   (``infra/local/data/hubspot_contacts_export.csv``) as a bulk job, through the same client code as
-   ``cascade jobs submit --wait``. It draws the job's progress, downloads the results and errors
-   files, and prints the rows, matches, misses, errors, match rate and amount billed;
+4. creates a second test key and submits the demo CRM export (``infra/local/data/hubspot_contacts_export.csv``,
+   2,981 records) as a bulk job, through the same client code as ``cascade jobs submit --wait``. It draws
+   the job's progress, downloads the results and errors files, and prints the rows, matches, misses,
+   errors, match rate and amount billed. The whole file takes about 10 minutes on a 2-core machine;
+   ``--job-rows N`` submits only the first N records;
 5. prints the month's billing export (``GET /v1/usage/export?format=csv``) of the first key;
 6. stops the stack with SIGINT and waits for it to exit.
 
@@ -23,6 +24,7 @@ does not add up, the job does not complete, or the stack does not start or stop 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -55,9 +57,6 @@ _FICTIONAL_NAMES = (("Imogen", "Quarrington"), ("Tobias", "Wrenfield"), ("Ottili
 _FICTIONAL_COMPANY_DOMAIN = "tesco.com"
 _STDERR_TAIL_LINES = 40
 DEMO_EXPORT = Path(__file__).resolve().parent / "data" / "hubspot_contacts_export.csv"
-# Each distinct row runs a waterfall in moto's interpreter, about one row per second with the default provider
-# order on a shared 2-core machine (100 records took 103 s), so the demo job takes only the first records.
-DEMO_JOB_ROWS = 40
 _POLL_SECONDS = 0.1
 
 
@@ -249,8 +248,17 @@ def format_usage(usage: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo and return the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m infra.local.demo", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--job-rows",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="submit only the first N records of the demo CRM export as the bulk job (default: all of them)",
+    )
+    job_rows: int | None = parser.parse_args(argv).job_rows
     with tempfile.TemporaryDirectory(prefix="cascade-demo-") as workdir:
         ready_file = Path(workdir) / "ready.json"
         stdout_path = Path(workdir) / "stack.out"
@@ -264,7 +272,7 @@ def main() -> int:
                 facts = _wait_for_ready(process, ready_file, stderr_path)
                 print(f"Stack ready after {time.monotonic() - started:.1f} s at {facts['api_url']}\n", flush=True)
                 failures = _run_cases(facts)
-                failures += _run_bulk_job(facts, Path(workdir))
+                failures += _run_bulk_job(facts, Path(workdir), job_rows)
                 failures += _print_usage_export(facts)
             except DemoError as error:
                 print(f"demo failed: {error}", file=sys.stderr)
@@ -353,12 +361,16 @@ def _print_usage_export(facts: dict[str, str]) -> int:
     return 0
 
 
-def _run_bulk_job(facts: dict[str, str], workdir: Path) -> int:
-    """Submit the head of the demo CRM export as a job with a new test key; return the number of problems."""
-    print(f"\nBulk job: the first {DEMO_JOB_ROWS} records of {DEMO_EXPORT.name}", flush=True)
+def _run_bulk_job(facts: dict[str, str], workdir: Path, job_rows: int | None) -> int:
+    """Submit the demo CRM export, or its first ``job_rows`` records, as a job with a new test key.
+
+    Returns the number of problems found.
+    """
     api_key = _create_test_key(facts["aws_endpoint_url"])
     source = workdir / DEMO_EXPORT.name
-    records = head_records(DEMO_EXPORT, source, DEMO_JOB_ROWS)
+    records = head_records(DEMO_EXPORT, source, job_rows)
+    scope = "every record" if job_rows is None or records < job_rows else f"the first {records} records"
+    print(f"\nBulk job: {scope} of {DEMO_EXPORT.name} ({records} rows)", flush=True)
     started = time.monotonic()
     try:
         with JobsClient(facts["api_url"], api_key, timeout_seconds=REQUEST_TIMEOUT_SECONDS) as client:
@@ -390,11 +402,11 @@ def _run_bulk_job(facts: dict[str, str], workdir: Path) -> int:
     return problems
 
 
-def head_records(source: Path, target: Path, count: int) -> int:
-    """Copy the header and the first ``count`` CSV records of ``source`` to ``target`` byte for byte.
+def head_records(source: Path, target: Path, count: int | None) -> int:
+    """Copy the header and the first ``count`` CSV records (all with ``None``) of ``source`` to ``target``.
 
-    A record may span several lines (a quoted note with line breaks), so records are counted with the
-    csv module while the raw lines are copied. Returns the number of records copied.
+    The bytes are copied as they are. A record may span several lines (a quoted note with line breaks), so
+    records are counted with the csv module while the raw lines are copied. Returns the number of records copied.
     """
     import csv  # noqa: PLC0415
 
@@ -411,7 +423,7 @@ def head_records(source: Path, target: Path, count: int) -> int:
         reader = csv.reader(tracked(handle))
         for number, _ in enumerate(reader):
             # Record 0 is the header row.
-            if number > count:
+            if count is not None and number > count:
                 break
             copied.extend(pending)
             pending.clear()
@@ -453,6 +465,16 @@ def _results_preview(path: Path, rows: int = 3) -> str:
                 f"${row.get('cascade_billed', '')}"
             )
     return "\n".join(lines)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of rows; pass 1 or more")
+    return value
 
 
 def _create_test_key(endpoint_url: str) -> str:

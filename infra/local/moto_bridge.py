@@ -10,7 +10,7 @@ This is the only module that touches moto internals. They are pinned to moto 5.2
 ``moto_internal_problems`` checks each one:
 
 - ``LambdaBackend.invoke(self, function_name, qualifier, body, headers, response_headers)`` serves every
-  Invoke call, in-process under ``mock_aws`` and over HTTP from ``serve_moto``.
+  Invoke call, in-process under ``mock_aws`` and over HTTP from ``ThreadedMotoServer``.
   ``LambdaSimpleBackend`` (moto's ``lambda.use_docker: False`` mode) overrides it with the same signature.
 - ``LambdaBackend.get_function(function_name_or_arn, qualifier)`` resolves a name or ARN, and the function
   it returns has ``function_name``, ``function_arn``, ``timeout`` and ``memory_size``.
@@ -20,7 +20,6 @@ This is the only module that touches moto internals. They are pinned to moto 5.2
   (``moto.settings.moto_server_port``), so ``MOTO_PORT`` must name the server's port.
 - ``moto.core.config.default_user_config["stepfunctions"]`` contains the execution switch that the server's
   ``/moto-api/config`` endpoint sets.
-- ``DomainDispatcherApplication(create_backend_app)`` is the WSGI application that moto's own server runs.
 
 ``faster_moto`` also replaces six of moto's per-request costs, each found in a py-spy profile of a bulk
 job on the local stack, with cached or direct results:
@@ -30,9 +29,9 @@ job on the local stack, with cached or direct results:
 - ``ExecutionWorker._get_evaluation_entrypoint(self)`` parses the state machine's definition with ANTLR
   for every execution. The parse tree depends on the definition text alone, so it is kept, and a fresh
   ``Preprocessor`` still builds each execution's own components from it.
-- ``lambda_eval_utils.boto_client_for(region, service, state_credentials)`` builds a new boto3 client, and
-  so a new connection, for every Lambda Task. The interpreter's credentials are fixed, so one client per
-  region, service and server port serves them all.
+- ``lambda_eval_utils.boto_client_for(region, service, state_credentials)`` builds a new boto3 client for
+  every Lambda Task. The interpreter's credentials are fixed, so one client per region, service and
+  server port serves them all.
 - ``json_path.parse(path)`` (jsonpath-ng's) builds a new PLY parser, tables included, for every JSONPath
   that a state reads. A parsed path depends on its text alone.
 - ``SQSBackend.is_message_valid_based_on_retention_period(self, queue_name, message)`` computes all of the
@@ -62,14 +61,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import cheroot.wsgi
 import httpx
 import moto
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.config import default_user_config
 from moto.core.models import botocore_stubber
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.server import ThreadedMotoServer
 from moto.settings import moto_server_port
 from moto.sqs.models import Queue, SQSBackend
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -104,12 +103,6 @@ _INVOKE_PARAMETERS = ("self", "function_name", "qualifier", "body", "headers", "
 _GET_FUNCTION_PARAMETERS = ("self", "function_name_or_arn", "qualifier")
 _BACKEND_CLASSES: tuple[type[LambdaBackend], ...] = (LambdaBackend, LambdaSimpleBackend)
 _BOTO_CLIENT_FOR_PARAMETERS = ("region", "service", "state_credentials")
-# Worker threads of the moto server. A Lambda Task holds one for the handler's whole run, and the handler's own
-# requests need others, so the pool is far larger than the local stack's concurrent executions.
-_SERVER_THREADS = 64
-# An idle keep-alive connection is closed after this long; a Lambda Task can keep its request open for 300 s.
-_SERVER_IDLE_SECONDS = 330
-_SERVER_STOP_SECONDS = 10
 _MAX_CACHED_JSON_PATHS = 1024
 _QUEUE_COUNTS = (
     "approximate_number_of_messages",
@@ -214,12 +207,7 @@ def enable_state_machine_execution(endpoint_url: str) -> None:
 
 @contextmanager
 def serve_moto(*, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve moto's WSGI application in this process, able to execute state machines; yield its endpoint URL.
-
-    moto's own ``ThreadedMotoServer`` runs werkzeug's development server, which closes the connection
-    after every response and starts a thread for every connection. The local stack sends a few dozen
-    requests per waterfall, so the server here is cheroot, with a fixed pool of threads and keep-alive
-    connections, around the same application that moto's server runs.
+    """Run ``ThreadedMotoServer`` in this process, able to execute state machines, and yield its endpoint URL.
 
     Port 0 picks a free port. ``MOTO_PORT`` is set to the server's port for the block, because the
     state-machine interpreter calls Lambda at ``http://localhost:<MOTO_PORT>``. On exit the server's
@@ -229,17 +217,9 @@ def serve_moto(*, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """
     saved_switch = dict(default_user_config.get("stepfunctions", {}))
     saved_port = os.environ.get("MOTO_PORT")
-    server = cheroot.wsgi.Server(
-        (host, port),
-        DomainDispatcherApplication(create_backend_app),
-        numthreads=_SERVER_THREADS,
-        timeout=_SERVER_IDLE_SECONDS,
-        server_name="cascade-local-moto",
-    )
-    server.prepare()
-    thread = threading.Thread(target=server.serve, name="moto-server", daemon=True)
-    thread.start()
-    bound_host, bound_port = server.bind_addr[:2]
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    bound_host, bound_port = server.get_host_and_port()
     endpoint_url = f"http://{bound_host}:{bound_port}"
     try:
         os.environ["MOTO_PORT"] = str(bound_port)
@@ -250,7 +230,6 @@ def serve_moto(*, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
             httpx.post(f"{endpoint_url}/moto-api/reset", timeout=10.0).raise_for_status()
         finally:
             server.stop()
-            thread.join(timeout=_SERVER_STOP_SECONDS)
             default_user_config["stepfunctions"] = saved_switch  # type: ignore[typeddict-item]
             if saved_port is None:
                 os.environ.pop("MOTO_PORT", None)
@@ -260,7 +239,7 @@ def serve_moto(*, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
 
 @contextmanager
 def faster_moto() -> Iterator[None]:
-    """Cache, for the block, the three per-request results of moto listed in this module's docstring.
+    """Cache or sidestep, for the block, the per-request costs of moto listed in this module's docstring.
 
     The caches hold what moto would compute again with the same inputs, so requests behave as before.
     The patch applies to every moto server and ``mock_aws`` block in this process until the block exits.
@@ -299,11 +278,13 @@ _send_state = threading.local()
 
 def _sending(original: Callable[..., Any]) -> Callable[..., Any]:
     def send_message(backend: SQSBackend, *args: Any, **kwargs: Any) -> Any:
+        # moto re-enters send_message on one thread when a queue feeds a moto Lambda event source mapping.
+        was_active = getattr(_send_state, "active", False)
         _send_state.active = True
         try:
             return original(backend, *args, **kwargs)
         finally:
-            _send_state.active = False
+            _send_state.active = was_active
 
     return send_message
 
@@ -413,6 +394,13 @@ def _cached_internal_problems() -> list[str]:
     client_for = getattr(lambda_eval_utils, "boto_client_for", None)
     if client_for is None or tuple(inspect.signature(client_for).parameters) != _BOTO_CLIENT_FOR_PARAMETERS:
         problems.append(f"lambda_eval_utils.boto_client_for no longer takes {_BOTO_CLIENT_FOR_PARAMETERS}")
+    if not hasattr(botocore_stubber, "enabled"):
+        problems.append("moto's botocore_stubber no longer has an enabled flag")
+    if "evaluation_details" not in inspect.signature(ExecutionWorker).parameters:
+        problems.append("ExecutionWorker no longer takes evaluation_details")
+    parsed = AmazonStateLanguageParser.parse('{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}')
+    if not (isinstance(parsed, tuple) and len(parsed) == 2):
+        problems.append("AmazonStateLanguageParser.parse no longer returns (program, parse tree)")
     if not callable(json_path.__dict__.get("parse")):
         problems.append("moto's json_path module no longer imports jsonpath-ng's parse")
     retention = SQSBackend.__dict__.get("is_message_valid_based_on_retention_period")
@@ -430,8 +418,6 @@ def _cached_internal_problems() -> list[str]:
         problems.append("moto's SQS Queue no longer keeps message_retention_period")
     if not callable(getattr(Preprocessor, "visit", None)):
         problems.append("the ASL Preprocessor has no visit method")
-    if tuple(inspect.signature(DomainDispatcherApplication).parameters) != ("create_app",):
-        problems.append("DomainDispatcherApplication no longer takes create_app alone")
     return problems
 
 

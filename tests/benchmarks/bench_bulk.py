@@ -1,13 +1,10 @@
 """Benchmark: bulk jobs on the local stack, and the ingest's speed and memory as the file grows.
 
-1. End to end: a 2,000-row CSV goes through ``POST /v1/jobs``, the pre-signed PUT, ingest, the workers
-   and finalisation on the local stack, as ``cascade jobs submit --wait`` sends it. Each distinct row
-   runs the real waterfall in moto's interpreter, which completes only a few rows per second on a 2-core
-   machine, so the file repeats ``--distinct`` people; repeated rows are de-duplicated and cost no
-   waterfall. moto's TransactWriteItems (5.2) copies the whole table once for every item it writes, and
-   ingest records up to 99 repeated rows per transaction, so the time per repeated row grows with the
-   job. By that growth a 10,000-row run would take tens of minutes locally (an estimate, not measured),
-   which is moto's cost, not Cascade's.
+1. End to end: a CSV of ``--rows`` rows (default 10,000) goes through ``POST /v1/jobs``, the pre-signed
+   PUT, ingest, the workers and finalisation on the local stack, as ``cascade jobs submit --wait`` sends
+   it. Each distinct row runs the real waterfall in moto's interpreter, a few rows per second on a
+   2-core machine, so the file repeats ``--distinct`` people (default 1,000); repeated rows are
+   de-duplicated and cost no waterfall.
    The job asks People Data Labs alone, one provider call per distinct row, so the bound that the
    provider's rate limit sets is its advertised requests per minute divided by 60, in rows per second.
    NOTE: the sandbox advertises that limit in its ``x-ratelimit-limit`` header but does not enforce it.

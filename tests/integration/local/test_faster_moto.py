@@ -1,4 +1,4 @@
-"""The local moto server and ``faster_moto``'s caches: they keep moto's answers and restore what they replace.
+"""``faster_moto``'s caches on the local moto server: they keep moto's results and restore what they replace.
 
 The waterfall definition's own behaviour under the caches (Retry, Catch, Wait) runs in
 tests/integration/waterfall/test_moto_bridge.py, whose ``aws`` fixture includes a server with them.
@@ -6,7 +6,6 @@ tests/integration/waterfall/test_moto_bridge.py, whose ``aws`` fixture includes 
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
 import uuid
@@ -74,22 +73,6 @@ def test_faster_moto_restores_what_it_replaced() -> None:
     assert after == before
 
 
-def test_server_keeps_the_connection_open_between_requests(served: str) -> None:
-    host, port = served.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=10)
-    try:
-        for _ in range(3):
-            connection.request("GET", "/moto-api/data.json")
-            response = connection.getresponse()
-            response.read()
-            assert response.status == 200
-            assert response.getheader("Connection", "").lower() != "close"
-        # Every request went over the one socket that the first one opened.
-        assert connection.sock is not None
-    finally:
-        connection.close()
-
-
 def test_queue_counts_are_exact_after_sends(served: str) -> None:
     sqs = _client("sqs", served)
     url = sqs.create_queue(QueueName=f"counts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
@@ -122,7 +105,7 @@ def _receive_after_expiry() -> list[list[str]]:
     ]
 
 
-def test_a_message_past_the_retention_period_is_handled_as_moto_handles_it() -> None:
+def test_expired_message_handled_as_moto_does() -> None:
     with mock_aws():
         plain = _receive_after_expiry()
     with mock_aws(), faster_moto():
@@ -132,7 +115,7 @@ def test_a_message_past_the_retention_period_is_handled_as_moto_handles_it() -> 
     assert cached == plain == [[], ["new"]]
 
 
-def test_executions_of_two_definitions_run_at_once_keep_their_own_states(served: str) -> None:
+def test_concurrent_definitions_keep_own_states(served: str) -> None:
     """The parse-tree cache is keyed by definition text, and each execution gets its own components."""
 
     def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -86,7 +86,7 @@ def _taken_in_one_second(limit: PaceLimit) -> int:
 
 
 @pytest.mark.parametrize("rate", [1.0, 4.0, 50.0])
-def test_per_second_limit_admits_the_rate_in_any_second(rate: float) -> None:
+def test_per_second_limit_caps_each_second(rate: float) -> None:
     assert rate - 1 <= _taken_in_one_second(per_second_limit(rate)) <= max(rate, 1.0)
 
 
