@@ -87,8 +87,9 @@ class Settings(BaseSettings):
     sec_user_agent: str = "Cascade contact enrichment ops@cascade.invalid"
     # Companies House REST API key (HTTP Basic user name); unset skips the UK register.
     companies_house_api_key: SecretStr | None = None
-    # Requests per second, per process, to the registries that publish no limit: GLEIF and Brønnøysund.
-    # The default of 4 is a polite guess. The local stack raises both, because its sandbox limits neither.
+    # Pace per process for the registries that publish no limit, GLEIF and Brønnøysund: at most this many
+    # requests in any one second, and half as many per second sustained. The default of 4 is a polite guess.
+    # The local stack raises both, because its sandbox limits neither.
     gleif_requests_per_second: Annotated[float, Field(gt=0, le=100)] = 4.0
     brreg_requests_per_second: Annotated[float, Field(gt=0, le=100)] = 4.0
     # Company facts are cached per natural key for this many days.

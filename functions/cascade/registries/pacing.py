@@ -38,7 +38,10 @@ UNPUBLISHED_DEFAULT_PER_SECOND = 4.0
 
 
 def per_second_limit(requests_per_second: float) -> PaceLimit:
-    """Return the bucket that admits at most ``requests_per_second`` in any second, half of it as a burst."""
+    """Return the bucket that admits at most ``requests_per_second`` in any one second.
+
+    Half of them come from the burst, so the sustained rate is half of ``requests_per_second``.
+    """
     if requests_per_second <= 0:
         raise ValueError(f"requests_per_second {requests_per_second!r} must be greater than 0")
     half = requests_per_second / 2
