@@ -13,7 +13,7 @@ as a subprocess, waits for the ready file, and then, with the test API key from 
 4. creates a second test key and submits the demo CRM export (``infra/local/data/hubspot_contacts_export.csv``,
    2,981 records) as a bulk job, through the same client code as ``cascade jobs submit --wait``. It draws
    the job's progress, downloads the results and errors files, and prints the rows, matches, misses,
-   errors, match rate and amount billed. The whole file takes about 10 minutes on a 2-core machine;
+   errors, match rate and amount billed. The whole file takes 10 to 15 minutes on a 2-core machine;
    ``--job-rows N`` submits only the first N records;
 5. prints the month's billing export (``GET /v1/usage/export?format=csv``) of the first key;
 6. stops the stack with SIGINT and waits for it to exit.
@@ -452,7 +452,7 @@ def format_job_summary(job: dict[str, Any], *, elapsed_seconds: float) -> str:
 
 
 def _results_preview(path: Path, rows: int = 3) -> str:
-    """Return the first result rows' status, email and billed columns, to show what the file contains."""
+    """Return the first result rows' status, email, email verdict and billed columns, to show the file."""
     import csv  # noqa: PLC0415
 
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -462,7 +462,7 @@ def _results_preview(path: Path, rows: int = 3) -> str:
             name = f"{row.get('First Name', '')} {row.get('Last Name', '')}".strip()
             lines.append(
                 f"            {name:<24} {row.get('cascade_status', ''):<14} {row.get('cascade_email', '') or '-':<40} "
-                f"${row.get('cascade_billed', '')}"
+                f"{row.get('cascade_email_verdict', '') or '-':<11} ${row.get('cascade_billed', '')}"
             )
     return "\n".join(lines)
 
@@ -473,7 +473,7 @@ def _positive_int(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of rows; pass 1 or more")
+        raise argparse.ArgumentTypeError(f"invalid row count {text!r}; pass a whole number of 1 or more")
     return value
 
 
