@@ -384,16 +384,28 @@ def moto_internal_problems() -> list[str]:
 
 
 def _cached_internal_problems() -> list[str]:
-    problems: list[str] = []
-    lookup = DomainDispatcherApplication.__dict__.get("get_backend_for_host")
-    if lookup is None or tuple(inspect.signature(lookup).parameters) != ("self", "host"):
-        problems.append("DomainDispatcherApplication.get_backend_for_host(self, host) is missing or changed")
-    entrypoint = ExecutionWorker.__dict__.get("_get_evaluation_entrypoint")
-    if entrypoint is None or tuple(inspect.signature(entrypoint).parameters) != ("self",):
-        problems.append("ExecutionWorker._get_evaluation_entrypoint(self) is missing or changed")
-    client_for = getattr(lambda_eval_utils, "boto_client_for", None)
-    if client_for is None or tuple(inspect.signature(client_for).parameters) != _BOTO_CLIENT_FOR_PARAMETERS:
-        problems.append(f"lambda_eval_utils.boto_client_for no longer takes {_BOTO_CLIENT_FOR_PARAMETERS}")
+    return _dispatch_and_interpreter_problems() + _sqs_problems()
+
+
+def _changed_signature(owner: Any, name: str, expected: tuple[str, ...]) -> str | None:
+    """Describe how ``owner.name`` differs from a function taking ``expected``, or return ``None`` if it matches."""
+    function = owner.__dict__.get(name)
+    if function is None:
+        return f"{owner.__name__}.{name} is missing"
+    found = tuple(inspect.signature(function).parameters)
+    if found != expected:
+        return f"{owner.__name__}.{name} takes {found}, expected {expected}"
+    return None
+
+
+def _dispatch_and_interpreter_problems() -> list[str]:
+    checks = [
+        (DomainDispatcherApplication, "get_backend_for_host", ("self", "host")),
+        (ExecutionWorker, "_get_evaluation_entrypoint", ("self",)),
+        (lambda_eval_utils, "boto_client_for", _BOTO_CLIENT_FOR_PARAMETERS),
+    ]
+    problems = [problem for check in checks if (problem := _changed_signature(*check)) is not None]
+
     if not hasattr(botocore_stubber, "enabled"):
         problems.append("moto's botocore_stubber no longer has an enabled flag")
     if "evaluation_details" not in inspect.signature(ExecutionWorker).parameters:
@@ -401,13 +413,23 @@ def _cached_internal_problems() -> list[str]:
     parsed = AmazonStateLanguageParser.parse('{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}')
     if not (isinstance(parsed, tuple) and len(parsed) == 2):
         problems.append("AmazonStateLanguageParser.parse no longer returns (program, parse tree)")
+    if not callable(getattr(Preprocessor, "visit", None)):
+        problems.append("the ASL Preprocessor has no visit method")
     if not callable(json_path.__dict__.get("parse")):
         problems.append("moto's json_path module no longer imports jsonpath-ng's parse")
-    retention = SQSBackend.__dict__.get("is_message_valid_based_on_retention_period")
-    if retention is None or tuple(inspect.signature(retention).parameters) != ("self", "queue_name", "message"):
-        problems.append("SQSBackend.is_message_valid_based_on_retention_period(self, queue_name, message) changed")
+    return problems
+
+
+def _sqs_problems() -> list[str]:
+    problems: list[str] = []
+    retention = _changed_signature(
+        SQSBackend, "is_message_valid_based_on_retention_period", ("self", "queue_name", "message")
+    )
+    if retention is not None:
+        problems.append(retention)
     if "send_message" not in SQSBackend.__dict__:
         problems.append("SQSBackend no longer defines send_message")
+
     problems.extend(
         f"moto's SQS Queue.{name} is no longer a property"
         for name in _QUEUE_COUNTS
@@ -416,8 +438,6 @@ def _cached_internal_problems() -> list[str]:
     canary_queue = Queue("canary", "us-east-1", "123456789012")  # type: ignore[abstract]
     if "message_retention_period" not in canary_queue.__dict__:
         problems.append("moto's SQS Queue no longer keeps message_retention_period")
-    if not callable(getattr(Preprocessor, "visit", None)):
-        problems.append("the ASL Preprocessor has no visit method")
     return problems
 
 

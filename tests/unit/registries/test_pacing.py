@@ -74,14 +74,14 @@ def test_default_limits_respect_published(registry: Registry, window: float, pub
 def _taken_in_one_second(limit: PaceLimit) -> int:
     clock = FakeClock()
     bucket = TokenBucket(limit, clock=clock)
-    start, taken = clock.now, 0
+    start, admitted = clock.now, 0
     while True:
         wait = bucket.try_take()
         if wait == 0.0:
-            taken += 1
+            admitted += 1
             continue
         if clock.now + wait > start + 1.0:
-            return taken
+            return admitted
         clock.now += wait
 
 
